@@ -1,0 +1,13 @@
+//! pledgewatch holds parties to what they declared.
+//!
+//! Data flows one way: **file → parse ([`report`]) → match ([`matcher`]) → ledger →
+//! evaluate ([`evaluate`]) → alert**. Rules ([`rules`]) say what each commitment expects.
+//! The core (rules, reports, matching, evaluation) is synchronous and pure: the as-of date
+//! is an argument, never the clock, so every status can be reproduced and tested.
+
+pub mod dates;
+pub mod problem;
+pub mod report;
+pub mod rules;
+pub mod schedule;
+pub mod toml_fields;

@@ -1,0 +1,266 @@
+//! GDELT event exports (SPEC §3): 1.0 (57 or 58 columns) and 2.0 (61 columns), tab-separated
+//! with no quoting, with or without a header row, read row by row.
+
+use super::{Kind, Location, Rejection, Report};
+use chrono::NaiveDate;
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// What became of one row.
+pub enum Row {
+    /// A report.
+    Report(Report),
+    /// Refused, with the reason.
+    Rejected(Rejection),
+    /// Skipped because neither actor has a country code (counted in `reports.skipped`).
+    Skipped(Rejection),
+}
+
+const EVENT_ID: usize = 0;
+const SQLDATE: usize = 1;
+const ACTOR1_CODE: usize = 5;
+const ACTOR1_NAME: usize = 6;
+const ACTOR1_COUNTRY: usize = 7;
+const ACTOR2_CODE: usize = 15;
+const ACTOR2_NAME: usize = 16;
+const ACTOR2_COUNTRY: usize = 17;
+const EVENT_CODE: usize = 26;
+
+/// Column layout of one GDELT version (the first 35 columns are shared).
+struct Layout {
+    version: &'static str,
+    action_geo_name: usize,
+    date_added: usize,
+    url: Option<usize>,
+}
+
+fn layout(columns: usize) -> Option<Layout> {
+    match columns {
+        57 => Some(Layout { version: "GDELT 1.0", action_geo_name: 50, date_added: 56, url: None }),
+        58 => Some(Layout { version: "GDELT 1.0", action_geo_name: 50, date_added: 56, url: Some(57) }),
+        61 => Some(Layout { version: "GDELT 2.0", action_geo_name: 53, date_added: 59, url: Some(60) }),
+        _ => None,
+    }
+}
+
+/// Reads every row of `reader`, calling `each` with its outcome.
+pub fn read(path: &Path, mut reader: impl BufRead, each: &mut dyn FnMut(Row)) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let mut bytes = &buf[..];
+        if line == 1 {
+            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        }
+        while let Some(rest) = bytes.strip_suffix(b"\n").or_else(|| bytes.strip_suffix(b"\r")) {
+            bytes = rest;
+        }
+        if bytes.is_empty() {
+            continue;
+        }
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                each(Row::Rejected(Rejection::new(
+                    path,
+                    Location::Line(line),
+                    None,
+                    format!("row is not valid UTF-8 (byte {})", e.valid_up_to()),
+                )));
+                continue;
+            }
+        };
+        if line == 1 && text.get(..13).is_some_and(|h| h.eq_ignore_ascii_case("GLOBALEVENTID")) {
+            continue;
+        }
+        each(row(path, line, text));
+    }
+}
+
+fn row(path: &Path, line: usize, text: &str) -> Row {
+    let cols: Vec<&str> = text.split('\t').collect();
+    let reject = |field: Option<&str>, message: String| {
+        Row::Rejected(Rejection::new(path, Location::Line(line), field, message))
+    };
+    let Some(layout) = layout(cols.len()) else {
+        return reject(
+            None,
+            format!(
+                "row has {} tab-separated columns; GDELT 1.0 has 57 or 58, GDELT 2.0 has 61",
+                cols.len()
+            ),
+        );
+    };
+    let id = cols[EVENT_ID];
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return reject(Some("GLOBALEVENTID"), format!("{id:?} is not a number"));
+    }
+    let Some(date) = gdelt_date(cols[SQLDATE]) else {
+        return reject(Some("SQLDATE"), format!("{:?} is not a date YYYYMMDD", cols[SQLDATE]));
+    };
+    let code = cols[EVENT_CODE];
+    let kind = if (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+        Kind::from_cameo(code)
+    } else {
+        None
+    };
+    let Some(kind) = kind else {
+        return reject(Some("EventCode"), format!("{code:?} is not a CAMEO event code"));
+    };
+    let mut actors = Vec::with_capacity(2);
+    for (col, field) in [(ACTOR1_COUNTRY, "Actor1CountryCode"), (ACTOR2_COUNTRY, "Actor2CountryCode")] {
+        let c = cols[col].trim();
+        if c.is_empty() {
+            continue;
+        }
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return reject(Some(field), format!("{c:?} is not a 3-letter country code"));
+        }
+        let c = c.to_ascii_uppercase();
+        if !actors.contains(&c) {
+            actors.push(c);
+        }
+    }
+    if actors.is_empty() {
+        return Row::Skipped(Rejection::new(
+            path,
+            Location::Line(line),
+            None,
+            "skipped: neither Actor1CountryCode nor Actor2CountryCode is given",
+        ));
+    }
+    let name = |name_col: usize, code_col: usize| {
+        let n = cols[name_col].trim();
+        if n.is_empty() { cols[code_col].trim() } else { n }
+    };
+    let (a1, a2) = (name(ACTOR1_NAME, ACTOR1_CODE), name(ACTOR2_NAME, ACTOR2_CODE));
+    let who = match (a1.is_empty(), a2.is_empty()) {
+        (false, false) => format!("{a1} / {a2}"),
+        (false, true) => a1.to_string(),
+        (true, _) => a2.to_string(),
+    };
+    let what = cameo_description(code).unwrap_or("event");
+    let place = cols[layout.action_geo_name].trim();
+    let body = if place.is_empty() { String::new() } else { format!("Location: {place}") };
+    let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
+    let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
+    Row::Report(Report {
+        id: format!("gdelt-{id}"),
+        date,
+        actors,
+        kind,
+        cameo: Some(code.to_string()),
+        title: format!("{who}: {what} ({code})"),
+        body,
+        topics: Vec::new(),
+        source: Some(layout.version.to_string()),
+        url: url.map(str::to_string),
+        reported,
+    })
+}
+
+fn gdelt_date(text: &str) -> Option<NaiveDate> {
+    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y%m%d").ok()
+}
+
+/// The CAMEO description of an event code ("042" -> "Make a visit"), from the GDELT table.
+pub fn cameo_description(code: &str) -> Option<&'static str> {
+    static TABLE: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        include_str!("../../data/cameo-eventcodes.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once('\t'))
+            .collect()
+    });
+    table
+        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .ok()
+        .map(|i| table[i].1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions() {
+        assert_eq!(cameo_description("042"), Some("Make a visit"));
+        assert_eq!(cameo_description("044"), Some("Meet at a \"third\" location"));
+        assert_eq!(cameo_description("20"), Some("USE UNCONVENTIONAL MASS VIOLENCE"));
+        assert_eq!(cameo_description("999"), None);
+    }
+
+    fn outcomes(text: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        read(Path::new("x.tsv"), text.as_bytes(), &mut |r| {
+            out.push(match r {
+                Row::Report(_) => "report",
+                Row::Rejected(_) => "rejected",
+                Row::Skipped(_) => "skipped",
+            })
+        })
+        .unwrap();
+        out
+    }
+
+    fn row61(country1: &str, country2: &str, code: &str, date: &str) -> String {
+        let mut cols = vec![""; 61];
+        cols[0] = "881990833";
+        cols[1] = date;
+        cols[6] = "KYRGYZSTAN";
+        cols[7] = country1;
+        cols[16] = "TAJIKISTAN";
+        cols[17] = country2;
+        cols[26] = code;
+        cols[59] = "20191024143000";
+        cols[60] = "https://example.org/a\"b";
+        cols.join("\t")
+    }
+
+    #[test]
+    fn rows() {
+        let good = row61("KGZ", "TJK", "042", "20191024");
+        let text = format!(
+            "{good}\n{}\n{}\n{}\n{}\nshort\trow\n",
+            row61("", "", "042", "20191024"),
+            row61("KGZ", "", "04x", "20191024"),
+            row61("KGZ", "", "042", "20190230"),
+            row61("KG", "", "042", "20191024"),
+        );
+        assert_eq!(
+            outcomes(&text),
+            vec!["report", "skipped", "rejected", "rejected", "rejected", "rejected"]
+        );
+        let mut report = None;
+        read(Path::new("x"), good.as_bytes(), &mut |r| {
+            if let Row::Report(r) = r {
+                report = Some(r)
+            }
+        })
+        .unwrap();
+        let r = report.unwrap();
+        assert_eq!(r.id, "gdelt-881990833");
+        assert_eq!(r.actors, vec!["KGZ", "TJK"]);
+        assert_eq!(r.kind, Kind::Meeting);
+        assert_eq!(r.title, "KYRGYZSTAN / TAJIKISTAN: Make a visit (042)");
+        assert_eq!(r.url.as_deref(), Some("https://example.org/a\"b"));
+        assert_eq!(r.reported, NaiveDate::from_ymd_opt(2019, 10, 24));
+    }
+
+    #[test]
+    fn header_row_is_not_data() {
+        let header = ["GLOBALEVENTID"; 61].join("\t");
+        let text = format!("{header}\n{}\n", row61("KGZ", "TJK", "042", "20191024"));
+        assert_eq!(outcomes(&text), vec!["report"]);
+    }
+}

@@ -1,0 +1,133 @@
+//! `.json` (one object, or an array of them, read element by element) and `.jsonl` /
+//! `.ndjson` (one object per line) reports.
+
+use super::{RawReport, RawValue};
+use serde::de::{Deserializer as _, SeqAccess, Visitor};
+use serde_json::Value;
+use std::fmt;
+use std::io::{BufRead, Read};
+
+/// Converts one parsed JSON value into raw fields; anything but an object is refused.
+pub fn raw_report(value: Value) -> Result<RawReport, String> {
+    let Value::Object(map) = value else {
+        return Err(format!("a report must be a JSON object, found {}", json_type(&value)));
+    };
+    let fields = map
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k, raw_value(v), 0))
+        .collect();
+    Ok(RawReport { fields })
+}
+
+fn raw_value(value: Value) -> RawValue {
+    match value {
+        Value::String(s) => RawValue::Str(s),
+        Value::Array(items) => RawValue::List(items.into_iter().map(raw_value).collect()),
+        other => RawValue::Other(json_type(&other)),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads a `.json` file: calls `each(record_number, value)` for a single object (record 1)
+/// or for every element of a top-level array, without holding the whole array in memory.
+/// A syntax error ends the file; records before it have been delivered.
+pub fn read_document(reader: impl Read, each: &mut dyn FnMut(usize, Value)) -> Result<(), String> {
+    struct Records<'a> {
+        each: &'a mut dyn FnMut(usize, Value),
+    }
+    impl<'de> Visitor<'de> for Records<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a report object or an array of report objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut n = 0;
+            while let Some(v) = seq.next_element::<Value>()? {
+                n += 1;
+                (self.each)(n, v);
+            }
+            Ok(())
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            let v: Value =
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            (self.each)(1, v);
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    de.deserialize_any(Records { each })
+        .and_then(|()| de.end())
+        .map_err(|e| format!("JSON error: {e}"))
+}
+
+/// Reads a JSON-lines file: calls `each(line_number, parsed)` for every non-blank line.
+pub fn read_lines(
+    mut reader: impl BufRead,
+    each: &mut dyn FnMut(usize, Result<Value, String>),
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        line += 1;
+        let bytes = if line == 1 { buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf) } else { &buf[..] };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| format!("JSON error: {e}")),
+            Err(e) => Err(format!("line is not valid UTF-8 (byte {})", e.valid_up_to())),
+        };
+        each(line, parsed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_or_array() {
+        let mut seen = Vec::new();
+        read_document(&b"{\"a\": 1}"[..], &mut |n, _| seen.push(n)).unwrap();
+        assert_eq!(seen, vec![1]);
+        seen.clear();
+        read_document(&b"[{}, 2, {}]"[..], &mut |n, _| seen.push(n)).unwrap();
+        assert_eq!(seen, vec![1, 2, 3]);
+        seen.clear();
+        let err = read_document(&b"[{}, {}, {"[..], &mut |n, _| seen.push(n)).unwrap_err();
+        assert_eq!(seen, vec![1, 2]);
+        assert!(err.contains("JSON error"), "{err}");
+        assert!(read_document(&b"\"text\""[..], &mut |_, _| {}).is_err());
+        assert!(read_document(&b"{} {}"[..], &mut |_, _| {}).is_err());
+    }
+
+    #[test]
+    fn lines() {
+        let mut seen = Vec::new();
+        read_lines(&b"{}\n\n  \n{\"x\": [1]}\nnot json\n"[..], &mut |n, v| seen.push((n, v.is_ok())))
+            .unwrap();
+        assert_eq!(seen, vec![(1, true), (4, true), (5, false)]);
+    }
+
+    #[test]
+    fn nulls_are_absent() {
+        let raw = raw_report(serde_json::json!({"title": null, "date": "2020-01-01"})).unwrap();
+        assert_eq!(raw.fields.len(), 1);
+    }
+}

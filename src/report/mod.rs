@@ -1,0 +1,481 @@
+//! Event reports (SPEC §3): the model, its validation, and one reader per input format.
+//!
+//! Every format is first turned into a [`RawReport`] (field name, value, line), so that one
+//! function, [`Report::from_raw`], decides what a valid report is for all of them and names
+//! the field that is wrong.
+
+mod gdelt;
+mod json;
+mod markdown;
+mod read;
+mod toml;
+
+pub use gdelt::cameo_description;
+pub use read::{Format, Item, ReadOptions, collect_inputs, read_file};
+
+use crate::dates::parse_date;
+use chrono::NaiveDate;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The kind of act a report describes, in strength order: an incident is the weakest (never
+/// evidence), an action the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Something that happened to or between the parties; contradicts rather than supports.
+    Incident,
+    /// Words: declarations, appeals, comments.
+    Statement,
+    /// Consultations, visits, talks.
+    Meeting,
+    /// Signed or agreed texts.
+    Agreement,
+    /// Material cooperation on the ground.
+    Action,
+}
+
+impl Kind {
+    /// All kinds, weakest first.
+    pub const ALL: [Kind; 5] = [
+        Kind::Incident,
+        Kind::Statement,
+        Kind::Meeting,
+        Kind::Agreement,
+        Kind::Action,
+    ];
+
+    /// Parses the spelling used in rules and reports.
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The spelling used in rules and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Incident => "incident",
+            Kind::Statement => "statement",
+            Kind::Meeting => "meeting",
+            Kind::Agreement => "agreement",
+            Kind::Action => "action",
+        }
+    }
+
+    /// The kind implied by a CAMEO code's root (01-03 statement, 04 meeting, 05 agreement,
+    /// 06-08 action, 09-20 incident); `None` for a code outside 01-20.
+    pub fn from_cameo(code: &str) -> Option<Kind> {
+        let root: u32 = code.get(..2)?.parse().ok()?;
+        match root {
+            1..=3 => Some(Kind::Statement),
+            4 => Some(Kind::Meeting),
+            5 => Some(Kind::Agreement),
+            6..=8 => Some(Kind::Action),
+            9..=20 => Some(Kind::Incident),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One dated event, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Stable id: given, or derived from the content.
+    pub id: String,
+    /// The event's date (UTC).
+    pub date: NaiveDate,
+    /// Party codes involved, upper-cased, in the order given, without repeats.
+    pub actors: Vec<String>,
+    /// Given, or implied by the CAMEO code.
+    pub kind: Kind,
+    /// CAMEO event code, 2-4 digits.
+    pub cameo: Option<String>,
+    /// Headline; keywords match it.
+    pub title: String,
+    /// Text; keywords match it.
+    pub body: String,
+    /// Tags.
+    pub topics: Vec<String>,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Address.
+    pub url: Option<String>,
+    /// Publication date.
+    pub reported: Option<NaiveDate>,
+}
+
+/// A field value as read from any format, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    /// A string.
+    Str(String),
+    /// A TOML date or date-time, in its TOML spelling.
+    Date(String),
+    /// An array.
+    List(Vec<RawValue>),
+    /// Anything else, by type name ("a number", "a table"...).
+    Other(&'static str),
+}
+
+/// A report's fields as read, with the line each was on where the format has lines.
+#[derive(Debug, Clone, Default)]
+pub struct RawReport {
+    /// Field name, value, 1-based line (0 = unknown).
+    pub fields: Vec<(String, RawValue, usize)>,
+}
+
+/// Why a field is invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name.
+    pub field: String,
+    /// Its line in the file, where known (0 = unknown).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+const FIELDS: &[&str] = &[
+    "id", "date", "actors", "kind", "cameo", "title", "body", "topics", "source", "url",
+    "reported",
+];
+
+/// Longest accepted explicit id, in bytes.
+pub const MAX_ID_LEN: usize = 256;
+
+impl Report {
+    /// Validates raw fields into a report, or names the first bad field.
+    pub fn from_raw(raw: RawReport) -> Result<Report, FieldError> {
+        let mut id = None;
+        let mut date = None;
+        let mut actors = None;
+        let mut kind = None;
+        let mut cameo = None;
+        let mut title = String::new();
+        let mut body = String::new();
+        let mut topics = Vec::new();
+        let mut source = None;
+        let mut url = None;
+        let mut reported = None;
+        let mut first_line = 0;
+        for (name, value, line) in raw.fields {
+            if first_line == 0 {
+                first_line = line;
+            }
+            let err = |message: String| FieldError {
+                field: name.clone(),
+                line,
+                message,
+            };
+            match name.as_str() {
+                "id" => {
+                    let s = string(value).map_err(&err)?;
+                    if s.is_empty() || s.len() > MAX_ID_LEN || s.chars().any(char::is_control) {
+                        return Err(err(format!(
+                            "must be 1 to {MAX_ID_LEN} bytes without control characters"
+                        )));
+                    }
+                    id = Some(s);
+                }
+                "date" => date = Some(date_value(value).map_err(&err)?),
+                "reported" => reported = Some(date_value(value).map_err(&err)?),
+                "actors" => {
+                    let list = strings(value).map_err(&err)?;
+                    let mut out: Vec<String> = Vec::with_capacity(list.len());
+                    for a in list {
+                        let code = a.trim().to_ascii_uppercase();
+                        if code.len() < 2
+                            || code.len() > 16
+                            || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+                        {
+                            return Err(err(format!(
+                                "actor {a:?} is not a party code (2-16 letters or digits, such as \"KGZ\")"
+                            )));
+                        }
+                        if !out.contains(&code) {
+                            out.push(code);
+                        }
+                    }
+                    if out.is_empty() {
+                        return Err(err("must list at least one party code".into()));
+                    }
+                    actors = Some(out);
+                }
+                "kind" => {
+                    let s = string(value).map_err(&err)?;
+                    kind = Some(Kind::parse(&s).ok_or_else(|| {
+                        err(format!(
+                            "{s:?} is not one of: statement, meeting, agreement, action, incident"
+                        ))
+                    })?);
+                }
+                "cameo" => {
+                    let s = string(value).map_err(&err)?;
+                    if !(2..=4).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(err(format!(
+                            "{s:?} is not a CAMEO code (2 to 4 digits, such as \"042\")"
+                        )));
+                    }
+                    if Kind::from_cameo(&s).is_none() {
+                        return Err(err(format!(
+                            "{s:?} has no CAMEO root code (the first two digits must be 01-20)"
+                        )));
+                    }
+                    cameo = Some(s);
+                }
+                "title" => title = string(value).map_err(&err)?,
+                "body" => body = string(value).map_err(&err)?,
+                "topics" => topics = strings(value).map_err(&err)?,
+                "source" => source = Some(string(value).map_err(&err)?),
+                "url" => url = Some(string(value).map_err(&err)?),
+                other => {
+                    return Err(err(format!(
+                        "unknown field `{other}`; report fields are: {}",
+                        FIELDS.join(", ")
+                    )));
+                }
+            }
+        }
+        let missing = |field: &str| FieldError {
+            field: field.into(),
+            line: first_line,
+            message: "is required".into(),
+        };
+        let date = date.ok_or_else(|| missing("date"))?;
+        let actors = actors.ok_or_else(|| missing("actors"))?;
+        let kind = match (kind, &cameo) {
+            (Some(k), _) => k,
+            (None, Some(code)) => Kind::from_cameo(code).ok_or_else(|| missing("kind"))?,
+            (None, None) => {
+                return Err(FieldError {
+                    field: "kind".into(),
+                    line: first_line,
+                    message: "is required unless `cameo` is given".into(),
+                });
+            }
+        };
+        let mut report = Report {
+            id: String::new(),
+            date,
+            actors,
+            kind,
+            cameo,
+            title,
+            body,
+            topics,
+            source,
+            url,
+            reported,
+        };
+        report.id = match id {
+            Some(id) => id,
+            None => report.content_id(),
+        };
+        Ok(report)
+    }
+
+    /// The id derived from the content: equal content, equal id, whatever the file format.
+    pub fn content_id(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        let mut field = |s: &str| {
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        };
+        field(&self.date.to_string());
+        field(&self.actors.join(","));
+        field(self.kind.as_str());
+        field(self.cameo.as_deref().unwrap_or(""));
+        field(&self.title);
+        field(&self.body);
+        field(&self.topics.join("\u{1f}"));
+        field(self.source.as_deref().unwrap_or(""));
+        field(self.url.as_deref().unwrap_or(""));
+        field(&self.reported.map(|d| d.to_string()).unwrap_or_default());
+        let hash = h.finalize();
+        let mut id = String::with_capacity(34);
+        id.push_str("r-");
+        for b in &hash.as_bytes()[..16] {
+            id.push_str(&format!("{b:02x}"));
+        }
+        id
+    }
+}
+
+fn string(value: RawValue) -> Result<String, String> {
+    match value {
+        RawValue::Str(s) => Ok(s),
+        other => Err(format!("must be a string, found {}", describe(&other))),
+    }
+}
+
+fn strings(value: RawValue) -> Result<Vec<String>, String> {
+    match value {
+        RawValue::List(items) => items.into_iter().map(string).collect(),
+        other => Err(format!("must be a list of strings, found {}", describe(&other))),
+    }
+}
+
+fn date_value(value: RawValue) -> Result<NaiveDate, String> {
+    match value {
+        RawValue::Str(s) | RawValue::Date(s) => parse_date(&s),
+        other => Err(format!(
+            "must be a date (YYYY-MM-DD or RFC 3339), found {}",
+            describe(&other)
+        )),
+    }
+}
+
+fn describe(value: &RawValue) -> &'static str {
+    match value {
+        RawValue::Str(_) => "a string",
+        RawValue::Date(_) => "a date",
+        RawValue::List(_) => "a list",
+        RawValue::Other(t) => t,
+    }
+}
+
+/// Where in a file a refused or skipped record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// The whole file.
+    File,
+    /// A 1-based line.
+    Line(usize),
+    /// A 1-based record number (JSON array element).
+    Record(usize),
+}
+
+/// A record or file refused (or, for GDELT rows without a country, skipped), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The file.
+    pub path: PathBuf,
+    /// Where in it.
+    pub location: Location,
+    /// The field at fault, if one is.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A refusal at `location` of `path`.
+    pub fn new(path: &Path, location: Location, field: Option<&str>, message: impl Into<String>) -> Self {
+        Rejection {
+            path: path.to_path_buf(),
+            location,
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// A refusal from a field error, located at its line when known, else at `fallback`.
+    pub fn from_field(path: &Path, fallback: Location, e: FieldError) -> Self {
+        let location = match (e.line, fallback) {
+            (0, l) => l,
+            (_, Location::Record(_)) => fallback,
+            (line, _) => Location::Line(line),
+        };
+        Rejection::new(path, location, Some(&e.field), e.message)
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        match self.location {
+            Location::File => write!(f, "{path}: ")?,
+            Location::Line(n) => write!(f, "{path}:{n}: ")?,
+            Location::Record(n) => write!(f, "{path}: record {n}: ")?,
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(fields: &[(&str, RawValue)]) -> RawReport {
+        RawReport {
+            fields: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.clone(), 0))
+                .collect(),
+        }
+    }
+
+    fn s(v: &str) -> RawValue {
+        RawValue::Str(v.into())
+    }
+
+    fn list(v: &[&str]) -> RawValue {
+        RawValue::List(v.iter().map(|x| s(x)).collect())
+    }
+
+    #[test]
+    fn kind_from_cameo_roots() {
+        assert_eq!(Kind::from_cameo("010"), Some(Kind::Statement));
+        assert_eq!(Kind::from_cameo("036"), Some(Kind::Statement));
+        assert_eq!(Kind::from_cameo("042"), Some(Kind::Meeting));
+        assert_eq!(Kind::from_cameo("057"), Some(Kind::Agreement));
+        assert_eq!(Kind::from_cameo("0611"), Some(Kind::Action));
+        assert_eq!(Kind::from_cameo("08"), Some(Kind::Action));
+        assert_eq!(Kind::from_cameo("190"), Some(Kind::Incident));
+        assert_eq!(Kind::from_cameo("20"), Some(Kind::Incident));
+        assert_eq!(Kind::from_cameo("21"), None);
+        assert_eq!(Kind::from_cameo("00"), None);
+        assert!(Kind::Incident < Kind::Statement && Kind::Agreement < Kind::Action);
+    }
+
+    #[test]
+    fn validates_and_derives() {
+        let r = Report::from_raw(raw(&[
+            ("date", s("2011-02-08")),
+            ("actors", list(&["kgz", "TJK", "KGZ"])),
+            ("cameo", s("043")),
+            ("title", s("Defence ministers meet")),
+        ]))
+        .unwrap();
+        assert_eq!(r.actors, vec!["KGZ", "TJK"]);
+        assert_eq!(r.kind, Kind::Meeting);
+        assert!(r.id.starts_with("r-") && r.id.len() == 34);
+        let again = Report::from_raw(raw(&[
+            ("title", s("Defence ministers meet")),
+            ("cameo", s("043")),
+            ("actors", list(&["KGZ", "TJK"])),
+            ("date", RawValue::Date("2011-02-08".into())),
+        ]))
+        .unwrap();
+        assert_eq!(r.id, again.id, "field order and format do not change the id");
+    }
+
+    #[test]
+    fn names_the_bad_field() {
+        let cases: Vec<(Vec<(&str, RawValue)>, &str)> = vec![
+            (vec![("actors", list(&["KGZ"])), ("kind", s("meeting"))], "date"),
+            (vec![("date", s("2023-02-30")), ("actors", list(&["KGZ"])), ("kind", s("meeting"))], "date"),
+            (vec![("date", s("2023-02-03")), ("kind", s("meeting"))], "actors"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&[])), ("kind", s("meeting"))], "actors"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("kind", s("talks"))], "kind"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"]))], "kind"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("04a"))], "cameo"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("04211"))], "cameo"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("990"))], "cameo"),
+            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("kind", s("action")), ("titel", s("x"))], "titel"),
+            (vec![("date", s("2023-02-03")), ("actors", s("KGZ")), ("kind", s("action"))], "actors"),
+            (vec![("date", RawValue::Other("a number")), ("actors", list(&["KGZ"])), ("kind", s("action"))], "date"),
+        ];
+        for (fields, field) in cases {
+            let e = Report::from_raw(raw(&fields)).unwrap_err();
+            assert_eq!(e.field, field, "{e:?}");
+        }
+    }
+}

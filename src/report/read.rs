@@ -1,0 +1,225 @@
+//! Turning files into reports: format by extension, folders walked recursively in path
+//! order, every record delivered as a report, a refusal or a skip — nothing dropped.
+
+use super::{Location, RawReport, Rejection, Report, gdelt, json, markdown};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What one record of an input file became.
+#[derive(Debug)]
+pub enum Item {
+    /// A valid report.
+    Report(Report),
+    /// A record (or the whole file) refused.
+    Rejected(Rejection),
+    /// A GDELT row without any actor country code.
+    Skipped(Rejection),
+}
+
+/// The input formats of SPEC §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.toml`: one report.
+    Toml,
+    /// `.json`: an object or an array of objects.
+    Json,
+    /// `.jsonl`, `.ndjson`: an object per line.
+    JsonLines,
+    /// `.md`, `.txt`: front matter and body.
+    Markdown,
+    /// `.csv`, `.tsv`: GDELT export.
+    Gdelt,
+}
+
+impl Format {
+    /// The format implied by a file name's extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "toml" => Format::Toml,
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::JsonLines,
+            "md" | "txt" => Format::Markdown,
+            "csv" | "tsv" => Format::Gdelt,
+            _ => return None,
+        })
+    }
+}
+
+/// Options for reading.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Incremented by the number of bytes read, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+/// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
+pub fn is_hidden_or_partial(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || lower.ends_with(".tmp") || lower.ends_with(".part")
+}
+
+/// Expands files and folders (recursively) into the list of files to read, sorted by path
+/// inside each folder. Inside folders, hidden and partial files (`.x`, `*.tmp`, `*.part`) are
+/// passed over; a file named explicitly is always read. A path that does not exist is an error.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_hidden_or_partial(&name.to_string_lossy()) {
+            continue;
+        }
+        let is_dir = std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false);
+        entries.push((entry.path(), is_dir));
+    }
+    entries.sort();
+    for (path, is_dir) in entries {
+        if is_dir {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+struct Counting<R> {
+    inner: R,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// Reads one file, calling `each` for every record. Never fails: a file that cannot be read
+/// at all becomes one [`Item::Rejected`] for the whole file.
+pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item)) {
+    let reject_file = |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
+    let Some(format) = Format::from_path(path) else {
+        each(reject_file(
+            "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv"
+                .into(),
+        ));
+        return;
+    };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            each(reject_file(format!("cannot open: {e}")));
+            return;
+        }
+    };
+    let reader = BufReader::with_capacity(
+        256 * 1024,
+        Counting { inner: file, counter: options.progress.clone() },
+    );
+    let result = match format {
+        Format::Toml | Format::Markdown => read_single(path, format, reader, each),
+        Format::Json => {
+            let mut on_value = |n: usize, v: serde_json::Value| {
+                each(from_raw(path, Location::Record(n), json::raw_report(v)));
+            };
+            json::read_document(reader, &mut on_value).map_err(|e| {
+                // serde_json names line and column of a syntax error itself.
+                e
+            })
+        }
+        Format::JsonLines => {
+            let mut on_line = |n: usize, v: Result<serde_json::Value, String>| {
+                let raw = v.and_then(json::raw_report);
+                each(from_raw(path, Location::Line(n), raw));
+            };
+            json::read_lines(reader, &mut on_line).map_err(|e| format!("read error: {e}"))
+        }
+        Format::Gdelt => {
+            let mut on_row = |row: gdelt::Row| {
+                each(match row {
+                    gdelt::Row::Report(r) => Item::Report(r),
+                    gdelt::Row::Rejected(r) => Item::Rejected(r),
+                    gdelt::Row::Skipped(r) => Item::Skipped(r),
+                })
+            };
+            gdelt::read(path, reader, &mut on_row).map_err(|e| format!("read error: {e}"))
+        }
+    };
+    if let Err(message) = result {
+        each(reject_file(message));
+    }
+}
+
+fn from_raw(path: &Path, location: Location, raw: Result<RawReport, String>) -> Item {
+    match raw {
+        Ok(raw) => match Report::from_raw(raw) {
+            Ok(r) => Item::Report(r),
+            Err(e) => Item::Rejected(Rejection::from_field(path, location, e)),
+        },
+        Err(message) => Item::Rejected(Rejection::new(path, location, None, message)),
+    }
+}
+
+fn read_single(path: &Path, format: Format, mut reader: impl Read, each: &mut dyn FnMut(Item)) -> Result<(), String> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| format!("read error: {e}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| format!("file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let raw = match format {
+        Format::Toml => super::toml::raw_report(text, 1),
+        _ => markdown::raw_report(text),
+    };
+    let item = match raw {
+        Ok(raw) => from_raw(path, Location::File, Ok(raw)),
+        Err((line, message)) => {
+            let loc = if line == 0 { Location::File } else { Location::Line(line) };
+            Item::Rejected(Rejection::new(path, loc, None, message))
+        }
+    };
+    each(item);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        assert_eq!(Format::from_path(Path::new("a/20191024143000.export.CSV")), Some(Format::Gdelt));
+        assert_eq!(Format::from_path(Path::new("a.NDJSON")), Some(Format::JsonLines));
+        assert_eq!(Format::from_path(Path::new("a.Md")), Some(Format::Markdown));
+        assert_eq!(Format::from_path(Path::new("a.pdf")), None);
+        assert_eq!(Format::from_path(Path::new("README")), None);
+    }
+
+    #[test]
+    fn partial_names() {
+        assert!(is_hidden_or_partial(".x.json"));
+        assert!(is_hidden_or_partial("x.json.TMP"));
+        assert!(is_hidden_or_partial("x.part"));
+        assert!(!is_hidden_or_partial("x.json"));
+    }
+}

@@ -1,0 +1,492 @@
+//! Loading and validating rule files. Every problem of every file is collected.
+
+use super::{Agreement, Commitment, FollowUp, Matcher, RuleSet, Severity, Timing};
+use crate::dates::Duration;
+use crate::problem::Problem;
+use crate::report::Kind;
+use crate::schedule::Cron;
+use crate::toml_fields::{Problems, Section, parse_document};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+const AGREEMENT_KEYS: &[&str] = &["id", "title", "parties", "signed", "sources", "summary"];
+const COMMITMENT_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "quote",
+    "parties",
+    "follow_up_by",
+    "min_strength",
+    "starts",
+    "window",
+    "cadence",
+    "deadline",
+    "grace",
+    "breach_window",
+    "severity",
+    "tags",
+    "evidence",
+    "breach",
+];
+const MATCHER_KEYS: &[&str] = &[
+    "cameo",
+    "kinds",
+    "topics",
+    "keywords",
+    "all_keywords",
+    "not_keywords",
+];
+
+/// Upper bound on the parties of one commitment (per-party results are kept in a bit mask).
+pub const MAX_PARTIES: usize = 64;
+
+/// Loads every `*.toml` file of `dir` (not recursive), in file-name order.
+pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        vec![Problem::whole_file(
+            dir,
+            format!("cannot read rules folder: {e}"),
+        )]
+    })?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry
+            .map_err(|e| vec![Problem::whole_file(dir, format!("cannot list rules folder: {e}"))])?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let is_toml = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+        if is_toml && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    if paths.is_empty() {
+        return Err(vec![Problem::whole_file(
+            dir,
+            "no rule files (*.toml) in the rules folder",
+        )]);
+    }
+    let mut problems = Vec::new();
+    let mut set = RuleSet::default();
+    let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    for path in &paths {
+        match load_file(path) {
+            Ok(agreement) => {
+                if let Some(first) = seen.get(&agreement.id) {
+                    problems.push(Problem::whole_file(
+                        path,
+                        format!(
+                            "agreement id `{}` is already used by {}",
+                            agreement.id,
+                            first.display()
+                        ),
+                    ));
+                } else {
+                    seen.insert(agreement.id.clone(), path.clone());
+                    set.agreements.push(agreement);
+                }
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Loads one rule file.
+pub fn load_file(path: &Path) -> Result<Agreement, Vec<Problem>> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| vec![Problem::whole_file(path, format!("cannot read rule file: {e}"))])?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        vec![Problem::whole_file(
+            path,
+            format!("rule file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )]
+    })?;
+    load_str(path, &text)
+}
+
+/// Loads one agreement from `text`; `path` names it in problems.
+pub fn load_str(path: &Path, text: &str) -> Result<Agreement, Vec<Problem>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut problems = Problems::new(path, text);
+    let agreement = parse_document(&mut problems, text).and_then(|doc| {
+        let root = Section::new(doc.get_ref(), 0..0, "the file");
+        read_agreement(&mut problems, &root, path)
+    });
+    match agreement {
+        Some(a) if problems.list.is_empty() => Ok(a),
+        _ => {
+            let mut list = problems.list;
+            list.sort();
+            list.dedup();
+            Err(list)
+        }
+    }
+}
+
+fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> Option<Agreement> {
+    root.check_keys(p, &["agreement", "commitment"]);
+    let Some(value) = root.value("agreement") else {
+        p.add(&(0..0), "the file has no [agreement] table");
+        return None;
+    };
+    let toml::de::DeValue::Table(table) = value.get_ref() else {
+        p.add(&value.span(), "`agreement` must be a table ([agreement])");
+        return None;
+    };
+    let a = Section::new(table, value.span(), "[agreement]");
+    a.check_keys(p, AGREEMENT_KEYS);
+    let id = a.required_string(p, "id").and_then(|(s, span)| checked_id(p, s, &span));
+    let title = a.required_string(p, "title").map(|(s, _)| s);
+    let parties = match a.strings(p, "parties") {
+        Some(list) => {
+            if list.is_empty() {
+                p.add(&a.value("parties").map_or(a.span.clone(), |v| v.span()), "[agreement] `parties` must name at least one party");
+            }
+            Some(checked_parties(p, list, "[agreement]"))
+        }
+        None => {
+            if a.value("parties").is_none() {
+                a.missing(p, "parties");
+            }
+            None
+        }
+    };
+    let signed = match a.date(p, "signed") {
+        Some((d, _)) => Some(d),
+        None => {
+            if a.value("signed").is_none() {
+                a.missing(p, "signed");
+            }
+            None
+        }
+    };
+    let sources = a
+        .strings(p, "sources")
+        .map(|l| l.into_iter().map(|(s, _)| s).collect())
+        .unwrap_or_default();
+    let summary = a.string(p, "summary").map(|(s, _)| s);
+
+    let sections = root.tables(p, "commitment", "commitment");
+    if sections.is_empty() && root.value("commitment").is_none() {
+        p.add(&a.span, "the agreement has no [[commitment]]");
+    }
+    let mut commitments = Vec::new();
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for section in &sections {
+        let c = read_commitment(p, section, parties.as_deref(), signed);
+        if let Some(c) = c {
+            if ids.insert(c.id.clone(), commitments.len()).is_some() {
+                let span = section.value("id").map_or(section.span.clone(), |v| v.span());
+                p.add(&span, format!("commitment id `{}` is used twice in this agreement", c.id));
+            }
+            commitments.push(c);
+        }
+    }
+    Some(Agreement {
+        id: id?,
+        title: title?,
+        parties: parties?,
+        signed: signed?,
+        sources,
+        summary,
+        commitments,
+        path: path.to_path_buf(),
+    })
+}
+
+fn checked_id(p: &mut Problems<'_>, id: String, span: &Range<usize>) -> Option<String> {
+    let ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Some(id)
+    } else {
+        p.add(span, format!("id {id:?} must be made of a-z, 0-9 and '-' only, and not be empty"));
+        None
+    }
+}
+
+fn checked_parties(p: &mut Problems<'_>, list: Vec<(String, Range<usize>)>, owner: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for (party, span) in list {
+        if party.len() != 3 || !party.bytes().all(|b| b.is_ascii_uppercase()) {
+            p.add(&span, format!("party {party:?} in {owner} must be a 3-letter upper-case code such as \"KGZ\""));
+        } else if out.contains(&party) {
+            p.add(&span, format!("party {party:?} is listed twice in {owner}"));
+        } else {
+            out.push(party);
+        }
+    }
+    if out.len() > MAX_PARTIES {
+        p.add(&(0..0), format!("{owner} lists more than {MAX_PARTIES} parties"));
+    }
+    out
+}
+
+fn duration(p: &mut Problems<'_>, s: &Section<'_, '_>, key: &str) -> Option<Duration> {
+    let (text, span) = s.string(p, key)?;
+    match Duration::parse(&text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            p.add(&span, format!("`{key}` in {}: {e}", s.name));
+            None
+        }
+    }
+}
+
+fn choice<T: Copy>(
+    p: &mut Problems<'_>,
+    s: &Section<'_, '_>,
+    key: &str,
+    options: &[(&str, T)],
+    default: T,
+) -> T {
+    let Some((text, span)) = s.string(p, key) else {
+        return default;
+    };
+    match options.iter().find(|(name, _)| *name == text) {
+        Some((_, v)) => *v,
+        None => {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            p.add(
+                &span,
+                format!("`{key}` in {} is {text:?}; expected one of: {}", s.name, names.join(", ")),
+            );
+            default
+        }
+    }
+}
+
+fn read_commitment(
+    p: &mut Problems<'_>,
+    s: &Section<'_, '_>,
+    agreement_parties: Option<&[String]>,
+    signed: Option<chrono::NaiveDate>,
+) -> Option<Commitment> {
+    // Name the commitment by id in messages once it is known.
+    let named;
+    let s = match s.value("id").and_then(|v| v.get_ref().as_str()) {
+        Some(id) => {
+            named = Section::new(s.table, s.span.clone(), format!("commitment \"{id}\""));
+            &named
+        }
+        None => s,
+    };
+    s.check_keys(p, COMMITMENT_KEYS);
+    let id = s.required_string(p, "id").and_then(|(v, span)| checked_id(p, v, &span));
+    let title = s.required_string(p, "title").map(|(v, _)| v);
+    let quote = s.string(p, "quote").map(|(v, _)| v);
+    let parties = match s.strings(p, "parties") {
+        Some(list) => {
+            let span = s.value("parties").map_or(s.span.clone(), |v| v.span());
+            let checked = checked_parties(p, list, &s.name);
+            if checked.is_empty() {
+                p.add(&span, format!("`parties` in {} must name at least one party", s.name));
+            }
+            if let Some(all) = agreement_parties {
+                for party in &checked {
+                    if !all.contains(party) {
+                        p.add(&span, format!(
+                            "party {party:?} of {} is not a party of the agreement ({})",
+                            s.name,
+                            all.join(", ")
+                        ));
+                    }
+                }
+            }
+            Some(checked)
+        }
+        None if s.value("parties").is_none() => agreement_parties.map(<[String]>::to_vec),
+        None => None,
+    };
+    let follow_up_by = choice(
+        p,
+        s,
+        "follow_up_by",
+        &[("joint", FollowUp::Joint), ("each", FollowUp::Each), ("any", FollowUp::Any)],
+        FollowUp::Joint,
+    );
+    let min_strength = choice(
+        p,
+        s,
+        "min_strength",
+        &[
+            ("statement", Kind::Statement),
+            ("meeting", Kind::Meeting),
+            ("agreement", Kind::Agreement),
+            ("action", Kind::Action),
+        ],
+        Kind::Meeting,
+    );
+    let severity = choice(
+        p,
+        s,
+        "severity",
+        &[("low", Severity::Low), ("medium", Severity::Medium), ("high", Severity::High)],
+        Severity::Medium,
+    );
+    let starts = match s.value("starts") {
+        Some(_) => s.date(p, "starts").map(|(d, _)| d),
+        None => signed,
+    };
+
+    let window_given = s.value("window").is_some();
+    let cadence_given = s.value("cadence").is_some();
+    let deadline_given = s.value("deadline").is_some();
+    let given = [window_given, cadence_given, deadline_given].iter().filter(|&&g| g).count();
+    let window = if window_given { duration(p, s, "window") } else { None };
+    if let Some(w) = window
+        && w.is_zero()
+    {
+        let span = s.value("window").map_or(s.span.clone(), |v| v.span());
+        p.add(&span, format!("`window` in {} must be longer than 0d", s.name));
+    }
+    let cadence = if cadence_given {
+        s.string(p, "cadence").and_then(|(text, span)| match Cron::parse(&text) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                p.add(&span, format!("`cadence` in {}: {e}", s.name));
+                None
+            }
+        })
+    } else {
+        None
+    };
+    let deadline = if deadline_given { s.date(p, "deadline") } else { None };
+    let timing = match given {
+        0 => {
+            p.add(&s.span, format!("{} needs one of `window`, `cadence` or `deadline`", s.name));
+            None
+        }
+        1 => window
+            .map(Timing::Window)
+            .or(cadence.map(Timing::Cadence))
+            .or(deadline.clone().map(|(d, _)| Timing::Deadline(d))),
+        _ => {
+            let span = ["window", "cadence", "deadline"]
+                .iter()
+                .filter_map(|k| s.value(k))
+                .map(|v| v.span())
+                .nth(1)
+                .unwrap_or(s.span.clone());
+            p.add(&span, format!("{} must have exactly one of `window`, `cadence` or `deadline`, not several", s.name));
+            None
+        }
+    };
+    if let (Some((d, span)), Some(start)) = (&deadline, starts)
+        && *d < start
+    {
+        p.add(span, format!("`deadline` {d} in {} is before its start {start}", s.name));
+    }
+    let grace = if s.value("grace").is_some() { duration(p, s, "grace") } else { Some(Duration::default()) };
+    let breach_window = if s.value("breach_window").is_some() {
+        duration(p, s, "breach_window")
+    } else {
+        Some(window.unwrap_or(Duration::new(12, 0)))
+    };
+    let tags = s
+        .strings(p, "tags")
+        .map(|l| l.into_iter().map(|(v, _)| v).collect())
+        .unwrap_or_default();
+
+    let evidence_sections = s.tables(p, "evidence", &format!("evidence alternative of {}", s.name));
+    if evidence_sections.is_empty() && s.value("evidence").is_none() {
+        p.add(&s.span, format!("{} needs at least one [[commitment.evidence]] alternative", s.name));
+    }
+    let evidence: Vec<Matcher> = evidence_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
+    let breach_sections = s.tables(p, "breach", &format!("breach alternative of {}", s.name));
+    let breach: Vec<Matcher> = breach_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
+    let evidence_ok = evidence.len() == evidence_sections.len();
+    let breach_ok = breach.len() == breach_sections.len();
+
+    let c = Commitment {
+        id: id?,
+        title: title?,
+        quote,
+        parties: parties?,
+        follow_up_by,
+        min_strength,
+        starts: starts?,
+        timing: timing?,
+        grace: grace?,
+        breach_window: breach_window?,
+        severity,
+        tags,
+        evidence,
+        breach,
+    };
+    (evidence_ok && breach_ok).then_some(c)
+}
+
+fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
+    s.check_keys(p, MATCHER_KEYS);
+    let before = p.list.len();
+    let mut m = Matcher::default();
+    if let Some(list) = s.strings(p, "cameo") {
+        for (code, span) in list {
+            if (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
+                m.cameo.push(code);
+            } else {
+                p.add(&span, format!("cameo prefix {code:?} in {} must be 2 to 4 digits, such as \"062\"", s.name));
+            }
+        }
+    }
+    if let Some(list) = s.strings(p, "kinds") {
+        for (kind, span) in list {
+            match Kind::parse(&kind) {
+                Some(k) => m.kinds.push(k),
+                None => p.add(&span, format!(
+                    "kind {kind:?} in {} is not one of: statement, meeting, agreement, action, incident",
+                    s.name
+                )),
+            }
+        }
+    }
+    if let Some(list) = s.strings(p, "topics") {
+        m.topics = phrases(p, s, list, "topics").into_iter().map(|t| t.to_lowercase()).collect();
+    }
+    for (key, target) in [
+        ("keywords", &mut m.keywords),
+        ("all_keywords", &mut m.all_keywords),
+        ("not_keywords", &mut m.not_keywords),
+    ] {
+        if let Some(list) = s.strings(p, key) {
+            *target = phrases(p, s, list, key);
+        }
+    }
+    let given = MATCHER_KEYS.iter().any(|k| s.value(k).is_some());
+    if !given {
+        p.add(&s.span, format!("{} has no field; give at least one of: {}", s.name, MATCHER_KEYS.join(", ")));
+        return None;
+    }
+    (p.list.len() == before).then_some(m)
+}
+
+fn phrases(p: &mut Problems<'_>, s: &Section<'_, '_>, list: Vec<(String, Range<usize>)>, key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if list.is_empty() {
+        let span = s.value(key).map_or(s.span.clone(), |v| v.span());
+        p.add(&span, format!("`{key}` in {} is an empty list; remove it or give at least one entry", s.name));
+    }
+    for (phrase, span) in list {
+        if phrase.trim().is_empty() {
+            p.add(&span, format!("`{key}` in {} holds an empty phrase", s.name));
+        } else {
+            out.push(phrase);
+        }
+    }
+    out
+}
