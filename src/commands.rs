@@ -1,0 +1,206 @@
+//! The `check` and `replay` commands: thin wiring of the core for the command line.
+
+use crate::config::{self, Config};
+use crate::evaluate::Status;
+use crate::matcher::CompiledRules;
+use crate::output::{self, Format};
+use crate::problem::Problem;
+use crate::replay::{evaluate_all, ingest};
+use crate::report::{ReadOptions, collect_inputs};
+use crate::rules::{self, RuleSet};
+use chrono::NaiveDate;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Process exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Invalid rules, missing inputs, unreadable files.
+    pub const PROBLEMS: u8 = 1;
+    /// A `--fail-on` status was found.
+    pub const FAIL_ON: u8 = 3;
+    /// Bad configuration (EX_CONFIG).
+    pub const CONFIG: u8 = 78;
+}
+
+/// Where `check` finds the rules.
+pub enum RulesSource<'a> {
+    /// A rules folder.
+    Dir(&'a Path),
+    /// A config file (or the default lookup when `None`).
+    Config(Option<&'a Path>),
+}
+
+fn print_problems(problems: &[Problem]) {
+    let mut err = std::io::stderr().lock();
+    for p in problems {
+        let _ = writeln!(err, "{p}");
+    }
+}
+
+/// Resolves the rules folder from a config file.
+pub fn rules_dir_from_config(flag: Option<&Path>) -> Result<PathBuf, Vec<Problem>> {
+    let path = config::locate(flag);
+    Config::load(&path).map(|c| c.rules_dir)
+}
+
+/// `pledgewatch check`: validates every rule file; prints every problem (exit 1) or a summary.
+pub fn check(source: RulesSource<'_>) -> u8 {
+    let dir = match source {
+        RulesSource::Dir(d) => d.to_path_buf(),
+        RulesSource::Config(flag) => match rules_dir_from_config(flag) {
+            Ok(d) => d,
+            Err(problems) => {
+                print_problems(&problems);
+                return exit::CONFIG;
+            }
+        },
+    };
+    match rules::load_dir(&dir) {
+        Ok(set) => {
+            let compiled = CompiledRules::new(&set);
+            let files = set.agreements.len();
+            println!(
+                "ok: {} agreement{} ({} file{}), {} commitments, {} distinct phrases in {}",
+                set.agreements.len(),
+                if set.agreements.len() == 1 { "" } else { "s" },
+                files,
+                if files == 1 { "" } else { "s" },
+                set.commitment_count(),
+                compiled.phrase_count(),
+                dir.display()
+            );
+            exit::OK
+        }
+        Err(problems) => {
+            print_problems(&problems);
+            let files: std::collections::BTreeSet<_> = problems.iter().map(|p| &p.path).collect();
+            eprintln!(
+                "{} problem{} in {} file{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            );
+            exit::PROBLEMS
+        }
+    }
+}
+
+/// Options of `pledgewatch replay`.
+pub struct ReplayArgs {
+    /// Rules folder.
+    pub rules: PathBuf,
+    /// Report files and folders.
+    pub reports: Vec<PathBuf>,
+    /// Evaluation date.
+    pub as_of: NaiveDate,
+    /// Output format.
+    pub format: Format,
+    /// Statuses that make the exit code 3.
+    pub fail_on: Vec<Status>,
+}
+
+/// `pledgewatch replay`: statuses from rules and report files, no state.
+pub fn replay(args: ReplayArgs) -> u8 {
+    let set: RuleSet = match rules::load_dir(&args.rules) {
+        Ok(s) => s,
+        Err(problems) => {
+            print_problems(&problems);
+            return exit::PROBLEMS;
+        }
+    };
+    let files = match collect_inputs(&args.reports) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::PROBLEMS;
+        }
+    };
+    let compiled = CompiledRules::new(&set);
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let progress = Progress::start(total);
+    let options = ReadOptions { progress: progress.as_ref().map(|p| p.counter.clone()) };
+    let evidence = {
+        let mut on_problem = |r: &crate::report::Rejection| {
+            if let Some(p) = &progress {
+                p.clear_line();
+            }
+            eprintln!("rejected: {r}");
+        };
+        ingest(&compiled, &files, &options, &mut on_problem)
+    };
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let events = evidence.events(set.commitment_count());
+    let statuses = evaluate_all(&set, &events, args.as_of);
+    let counts = evidence.counts();
+    let stdout = std::io::stdout();
+    let rendered = match args.format {
+        Format::Json => output::json(args.as_of, counts, &statuses),
+        Format::Text => {
+            let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            output::text(args.as_of, counts, &statuses, colour)
+        }
+        Format::Markdown => output::markdown(args.as_of, counts, &statuses, &set),
+    };
+    let mut out = stdout.lock();
+    if out.write_all(rendered.as_bytes()).and_then(|()| out.flush()).is_err() {
+        return exit::PROBLEMS;
+    }
+    let failed = statuses
+        .iter()
+        .flat_map(|a| &a.commitments)
+        .any(|c| args.fail_on.contains(&c.status));
+    if failed { exit::FAIL_ON } else { exit::OK }
+}
+
+/// A progress bar on stderr for long replays, shown only when stderr is a terminal.
+struct Progress {
+    counter: Arc<AtomicU64>,
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(total: u64) -> Option<Progress> {
+        if !std::io::stderr().is_terminal() || total < 4 << 20 {
+            return None;
+        }
+        let counter = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicBool::new(false));
+        let (c, d) = (counter.clone(), done.clone());
+        let thread = std::thread::spawn(move || {
+            while !d.load(Ordering::Relaxed) {
+                let read = c.load(Ordering::Relaxed).min(total);
+                let pct = read * 100 / total.max(1);
+                let filled = (pct / 4) as usize;
+                eprint!(
+                    "\r[{}{}] {pct:>3}%  {} / {} MiB",
+                    "#".repeat(filled),
+                    " ".repeat(25 - filled),
+                    read >> 20,
+                    total >> 20
+                );
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        });
+        Some(Progress { counter, done, thread: Some(thread) })
+    }
+
+    fn clear_line(&self) {
+        eprint!("\r\x1b[2K");
+    }
+
+    fn finish(mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.clear_line();
+    }
+}

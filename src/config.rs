@@ -1,0 +1,298 @@
+//! The daemon's configuration file (SPEC §6). `check --config` reads it to find the rules.
+
+use crate::dates::Duration;
+use crate::problem::Problem;
+use crate::schedule::Cron;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Where the configuration is looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "/etc/pledgewatch/pledgewatch.toml";
+
+/// The whole configuration, with relative paths already resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Rule files.
+    pub rules_dir: PathBuf,
+    /// Watched folder.
+    pub inbox_dir: PathBuf,
+    /// Ledger, processed/ and rejected/.
+    pub state_dir: PathBuf,
+    /// When to re-evaluate.
+    pub evaluate: Cron,
+    /// When to log a digest line per agreement.
+    pub digest: Cron,
+    /// How often an ongoing alert is repeated.
+    pub repeat_interval: Duration,
+    /// Alerts JSONL file, if any.
+    pub alerts_file: Option<PathBuf>,
+    /// auto | text | json | journald.
+    pub log_format: String,
+    /// tracing level filter.
+    pub log_level: String,
+    /// Largest inbox file taken.
+    pub max_file_size: u64,
+    /// How long a file's size must be stable before it is taken.
+    pub settle: std::time::Duration,
+    /// Safety-net rescan period.
+    pub rescan_interval: std::time::Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default = "d_rules")]
+    rules_dir: String,
+    #[serde(default = "d_inbox")]
+    inbox_dir: String,
+    #[serde(default = "d_state")]
+    state_dir: String,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
+    log: RawLog,
+    #[serde(default)]
+    inbox: RawInbox,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    #[serde(default = "d_evaluate")]
+    evaluate: toml::Spanned<String>,
+    #[serde(default = "d_digest")]
+    digest: toml::Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    #[serde(default = "d_repeat")]
+    repeat_interval: toml::Spanned<String>,
+    #[serde(default)]
+    file: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    #[serde(default = "d_format")]
+    format: toml::Spanned<String>,
+    #[serde(default = "d_level")]
+    level: toml::Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInbox {
+    #[serde(default = "d_max")]
+    max_file_size: toml::Spanned<String>,
+    #[serde(default = "d_settle")]
+    settle: toml::Spanned<String>,
+    #[serde(default = "d_rescan")]
+    rescan_interval: toml::Spanned<String>,
+}
+
+fn d_rules() -> String {
+    "/etc/pledgewatch/rules".into()
+}
+fn d_inbox() -> String {
+    "/var/lib/pledgewatch/inbox".into()
+}
+fn d_state() -> String {
+    "/var/lib/pledgewatch".into()
+}
+fn spanned(s: &str) -> toml::Spanned<String> {
+    toml::Spanned::new(0..0, s.to_string())
+}
+fn d_evaluate() -> toml::Spanned<String> {
+    spanned("0 0 * * * *")
+}
+fn d_digest() -> toml::Spanned<String> {
+    spanned("0 0 8 * * *")
+}
+fn d_repeat() -> toml::Spanned<String> {
+    spanned("7d")
+}
+fn d_format() -> toml::Spanned<String> {
+    spanned("auto")
+}
+fn d_level() -> toml::Spanned<String> {
+    spanned("info")
+}
+fn d_max() -> toml::Spanned<String> {
+    spanned("256MiB")
+}
+fn d_settle() -> toml::Spanned<String> {
+    spanned("500ms")
+}
+fn d_rescan() -> toml::Spanned<String> {
+    spanned("30s")
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        RawSchedule { evaluate: d_evaluate(), digest: d_digest() }
+    }
+}
+impl Default for RawAlerts {
+    fn default() -> Self {
+        RawAlerts { repeat_interval: d_repeat(), file: String::new() }
+    }
+}
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog { format: d_format(), level: d_level() }
+    }
+}
+impl Default for RawInbox {
+    fn default() -> Self {
+        RawInbox { max_file_size: d_max(), settle: d_settle(), rescan_interval: d_rescan() }
+    }
+}
+
+/// The config path: `--config`, else `$PLEDGEWATCH_CONFIG`, else [`DEFAULT_PATH`].
+pub fn locate(flag: Option<&Path>) -> PathBuf {
+    if let Some(p) = flag {
+        return p.to_path_buf();
+    }
+    match std::env::var_os("PLEDGEWATCH_CONFIG") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(DEFAULT_PATH),
+    }
+}
+
+/// Parses a byte size: `"256MiB"`, `"10MB"`, `"4096"`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let n: u64 = t[..digits].parse().map_err(|_| format!("invalid size {text:?}"))?;
+    let mult: u64 = match t[digits..].trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => return Err(format!("invalid size {text:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size {text:?} is too large"))
+}
+
+/// Parses a short interval: `"500ms"`, `"30s"`, `"5m"`, `"1h"`.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let n: u64 = t[..digits].parse().map_err(|_| format!("invalid interval {text:?} (expected e.g. \"500ms\", \"30s\", \"5m\")"))?;
+    let ms = match &t[digits..] {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        other => return Err(format!("invalid interval {text:?}: unknown unit {other:?} (use ms, s, m, h)")),
+    };
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| vec![Problem::whole_file(path, format!("cannot read config: {e}"))])?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config `text`; `path` names it and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            vec![Problem::at(path, text, e.span().map_or(0, |s| s.start), e.message().trim().to_string())]
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &str| {
+            let p = PathBuf::from(p);
+            if p.is_absolute() { p } else { base.join(p) }
+        };
+        let mut problems = Vec::new();
+        let mut check = |field: &toml::Spanned<String>, result: Result<(), String>| {
+            if let Err(message) = result {
+                problems.push(Problem::at(path, text, field.span().start, message));
+            }
+        };
+        let evaluate = Cron::parse(raw.schedule.evaluate.get_ref());
+        let digest = Cron::parse(raw.schedule.digest.get_ref());
+        check(&raw.schedule.evaluate, evaluate.as_ref().map(|_| ()).map_err(|e| format!("schedule.evaluate: {e}")));
+        check(&raw.schedule.digest, digest.as_ref().map(|_| ()).map_err(|e| format!("schedule.digest: {e}")));
+        let repeat = Duration::parse(raw.alerts.repeat_interval.get_ref());
+        check(&raw.alerts.repeat_interval, repeat.as_ref().map(|_| ()).map_err(|e| format!("alerts.repeat_interval: {e}")));
+        let format_ok = ["auto", "text", "json", "journald"].contains(&raw.log.format.get_ref().as_str());
+        check(&raw.log.format, if format_ok { Ok(()) } else { Err(format!("log.format {:?}: expected auto, text, json or journald", raw.log.format.get_ref())) });
+        let level_ok = ["error", "warn", "info", "debug", "trace"].contains(&raw.log.level.get_ref().as_str());
+        check(&raw.log.level, if level_ok { Ok(()) } else { Err(format!("log.level {:?}: expected error, warn, info, debug or trace", raw.log.level.get_ref())) });
+        let max = parse_size(raw.inbox.max_file_size.get_ref());
+        check(&raw.inbox.max_file_size, max.as_ref().map(|_| ()).map_err(|e| format!("inbox.max_file_size: {e}")));
+        let settle = parse_interval(raw.inbox.settle.get_ref());
+        check(&raw.inbox.settle, settle.as_ref().map(|_| ()).map_err(|e| format!("inbox.settle: {e}")));
+        let rescan = parse_interval(raw.inbox.rescan_interval.get_ref());
+        check(&raw.inbox.rescan_interval, rescan.as_ref().map(|_| ()).map_err(|e| format!("inbox.rescan_interval: {e}")));
+        match (evaluate, digest, repeat, max, settle, rescan) {
+            (Ok(evaluate), Ok(digest), Ok(repeat_interval), Ok(max_file_size), Ok(settle), Ok(rescan_interval))
+                if problems.is_empty() =>
+            {
+                Ok(Config {
+                    path: path.to_path_buf(),
+                    rules_dir: resolve(&raw.rules_dir),
+                    inbox_dir: resolve(&raw.inbox_dir),
+                    state_dir: resolve(&raw.state_dir),
+                    evaluate,
+                    digest,
+                    repeat_interval,
+                    alerts_file: (!raw.alerts.file.is_empty()).then(|| resolve(&raw.alerts.file)),
+                    log_format: raw.log.format.into_inner(),
+                    log_level: raw.log.level.into_inner(),
+                    max_file_size,
+                    settle,
+                    rescan_interval,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = Config::parse(Path::new("/etc/pw/pw.toml"), "rules_dir = \"rules\"\n").unwrap();
+        assert_eq!(c.rules_dir, PathBuf::from("/etc/pw/rules"));
+        assert_eq!(c.inbox_dir, PathBuf::from("/var/lib/pledgewatch/inbox"));
+        assert_eq!(c.max_file_size, 256 << 20);
+        assert_eq!(c.settle.as_millis(), 500);
+        assert_eq!(c.alerts_file, None);
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let e = Config::parse(Path::new("c.toml"), "rules_dir = \"r\"\nrules_dri = \"x\"\n").unwrap_err();
+        assert_eq!((e[0].line, e[0].column), (2, 1), "{e:?}");
+        let e = Config::parse(Path::new("c.toml"), "[inbox]\nsettle = \"5 parsecs\"\n").unwrap_err();
+        assert_eq!(e[0].line, 2);
+        assert!(e[0].message.contains("inbox.settle"));
+    }
+
+    #[test]
+    fn sizes_and_intervals() {
+        assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
+        assert_eq!(parse_size("1KiB").unwrap(), 1024);
+        assert!(parse_size("lots").is_err());
+        assert_eq!(parse_interval("30s").unwrap().as_secs(), 30);
+        assert!(parse_interval("30").is_err());
+    }
+}

@@ -1,0 +1,370 @@
+//! The status semantics of SPEC §4: pure functions of a commitment, the dated hits of its
+//! reports, and an as-of date.
+
+use crate::matcher::Class;
+use crate::report::Kind;
+use crate::rules::{Agreement, Commitment, FollowUp, Timing};
+use chrono::NaiveDate;
+use std::fmt;
+
+/// The status of a commitment (or of one party's share of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Deadline commitment with evidence.
+    Fulfilled,
+    /// Evidence, and the next is not yet due.
+    OnTrack,
+    /// No evidence yet, and none is due yet.
+    Pending,
+    /// Due date passed, still within grace.
+    Overdue,
+    /// Declared, not followed up in time: grace is over.
+    PaperTiger,
+    /// A breach later than any evidence, within the breach window.
+    Breached,
+}
+
+impl Status {
+    /// All statuses, best first.
+    pub const ALL: [Status; 6] = [
+        Status::Fulfilled,
+        Status::OnTrack,
+        Status::Pending,
+        Status::Overdue,
+        Status::PaperTiger,
+        Status::Breached,
+    ];
+
+    /// The spelling used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fulfilled => "fulfilled",
+            Status::OnTrack => "on_track",
+            Status::Pending => "pending",
+            Status::Overdue => "overdue",
+            Status::PaperTiger => "paper_tiger",
+            Status::Breached => "breached",
+        }
+    }
+
+    /// Parses [`Status::as_str`] spellings.
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Badness, for "worst party" (higher is worse).
+    pub fn rank(self) -> u8 {
+        match self {
+            Status::Fulfilled => 0,
+            Status::OnTrack => 1,
+            Status::Pending => 2,
+            Status::Overdue => 3,
+            Status::PaperTiger => 4,
+            Status::Breached => 5,
+        }
+    }
+
+    /// G20 Research Group style score: +1 kept, 0 overdue, -1 failed, none while pending.
+    pub fn score(self) -> Option<i8> {
+        match self {
+            Status::Fulfilled | Status::OnTrack => Some(1),
+            Status::Overdue => Some(0),
+            Status::PaperTiger | Status::Breached => Some(-1),
+            Status::Pending => None,
+        }
+    }
+
+    /// True for the statuses that raise alerts.
+    pub fn is_alarm(self) -> bool {
+        matches!(self, Status::Overdue | Status::PaperTiger | Status::Breached)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One report's bearing on a commitment, with its date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The report's date.
+    pub date: NaiveDate,
+    /// Evidence, talk or breach.
+    pub class: Class,
+    /// Bit `i`: the commitment's party `i` is among the report's actors.
+    pub parties: u64,
+}
+
+/// The status of one party of a `follow_up_by = "each"` commitment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyStatus {
+    /// Party code.
+    pub party: String,
+    /// Its status.
+    pub status: Status,
+    /// When evidence is due (none when a cadence has no further fire time).
+    pub due: Option<NaiveDate>,
+    /// Latest evidence.
+    pub last_evidence: Option<NaiveDate>,
+    /// Latest breach.
+    pub last_breach: Option<NaiveDate>,
+    /// Why, in one sentence.
+    pub reason: String,
+}
+
+/// The evaluated state of one commitment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitmentStatus {
+    /// Commitment id.
+    pub id: String,
+    /// Worst party status (or the single status).
+    pub status: Status,
+    /// +1, 0, -1 or none.
+    pub score: Option<i8>,
+    /// Due date (of the worst party for `each`).
+    pub due: Option<NaiveDate>,
+    /// Latest evidence (of the worst party for `each`).
+    pub last_evidence: Option<NaiveDate>,
+    /// Latest breach (of the worst party for `each`).
+    pub last_breach: Option<NaiveDate>,
+    /// Distinct reports of evidence in `[S, T]` and in scope.
+    pub evidence: usize,
+    /// Distinct reports of talk in `[S, T]` and in scope.
+    pub talk: usize,
+    /// Distinct breach reports in `[S, T]` and in scope.
+    pub breaches: usize,
+    /// One entry per party for `each`; empty otherwise.
+    pub parties: Vec<PartyStatus>,
+    /// Why, in one sentence a person can act on.
+    pub reason: String,
+}
+
+/// The evaluated state of one agreement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgreementStatus {
+    /// Agreement id.
+    pub id: String,
+    /// Agreement title.
+    pub title: String,
+    /// Mean of the scored commitments; none when none is scored.
+    pub score: Option<f64>,
+    /// In rule order.
+    pub commitments: Vec<CommitmentStatus>,
+}
+
+/// Evaluates an agreement; `events[i]` are the events of its `i`-th commitment.
+pub fn evaluate_agreement(agreement: &Agreement, events: &[Vec<Event>], as_of: NaiveDate) -> AgreementStatus {
+    let commitments: Vec<CommitmentStatus> = agreement
+        .commitments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| evaluate_commitment(c, events.get(i).map_or(&[][..], |v| &v[..]), as_of))
+        .collect();
+    let scores: Vec<f64> = commitments.iter().filter_map(|c| c.score).map(f64::from).collect();
+    let score = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
+    AgreementStatus {
+        id: agreement.id.clone(),
+        title: agreement.title.clone(),
+        score,
+        commitments,
+    }
+}
+
+/// Evaluates one commitment at `as_of` from the events of its reports (any order).
+pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -> CommitmentStatus {
+    let counted = |e: &&Event| e.date >= c.starts && e.date <= as_of;
+    let count = |class: Class| events.iter().filter(counted).filter(|e| e.class == class).count();
+    let (evidence, talk, breaches) = (count(Class::Evidence), count(Class::Talk), count(Class::Breach));
+    let (status, due, last_evidence, last_breach, reason, parties) = match c.follow_up_by {
+        FollowUp::Each => {
+            let all: Vec<PartyStatus> = c
+                .parties
+                .iter()
+                .enumerate()
+                .map(|(i, party)| {
+                    let bit = 1u64 << i;
+                    let mine: Vec<Event> = events.iter().filter(|e| e.parties & bit != 0).copied().collect();
+                    party_status(c, &mine, as_of, std::slice::from_ref(party))
+                })
+                .collect();
+            let mut worst = 0;
+            for (i, p) in all.iter().enumerate() {
+                if p.status.rank() > all[worst].status.rank() {
+                    worst = i;
+                }
+            }
+            let w = &all[worst];
+            (w.status, w.due, w.last_evidence, w.last_breach, w.reason.clone(), all)
+        }
+        _ => {
+            let p = party_status(c, events, as_of, &c.parties);
+            (p.status, p.due, p.last_evidence, p.last_breach, p.reason, Vec::new())
+        }
+    };
+    CommitmentStatus {
+        id: c.id.clone(),
+        status,
+        score: status.score(),
+        due,
+        last_evidence,
+        last_breach,
+        evidence,
+        talk,
+        breaches,
+        parties,
+        reason,
+    }
+}
+
+/// The SPEC §4 rules for one actor scope. `who` names the parties in the reason.
+fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[String]) -> PartyStatus {
+    let start = c.starts;
+    let in_range = |e: &&Event| e.date >= start && e.date <= as_of;
+    let latest = |class: Class| events.iter().filter(in_range).filter(|e| e.class == class).map(|e| e.date).max();
+    let last_evidence = latest(Class::Evidence);
+    let last_breach = latest(Class::Breach);
+    let talk = events.iter().filter(in_range).filter(|e| e.class == Class::Talk).count();
+    let reference = last_evidence.unwrap_or(start);
+    let due = match &c.timing {
+        Timing::Deadline(d) => Some(*d),
+        Timing::Window(w) => Some(w.add_to(reference)),
+        Timing::Cadence(cron) => cron.first_day_after(reference),
+    };
+    let grace_end = due.map(|d| c.grace.add_to(d));
+    let breach_until = last_breach.map(|b| c.breach_window.add_to(b));
+    let status = if let (Some(b), Some(until)) = (last_breach, breach_until)
+        && last_evidence.is_none_or(|l| b > l)
+        && as_of <= until
+    {
+        Status::Breached
+    } else if matches!(c.timing, Timing::Deadline(_)) && last_evidence.is_some() {
+        Status::Fulfilled
+    } else if due.is_none_or(|d| as_of <= d) {
+        if last_evidence.is_some() { Status::OnTrack } else { Status::Pending }
+    } else if grace_end.is_none_or(|g| as_of <= g) {
+        Status::Overdue
+    } else {
+        Status::PaperTiger
+    };
+    let reason = Reason {
+        c,
+        who,
+        start,
+        due,
+        grace_end,
+        last_evidence,
+        last_breach,
+        breach_until,
+        talk,
+    }
+    .sentence(status);
+    PartyStatus {
+        party: who.first().cloned().unwrap_or_default(),
+        status,
+        due,
+        last_evidence,
+        last_breach,
+        reason,
+    }
+}
+
+struct Reason<'a> {
+    c: &'a Commitment,
+    who: &'a [String],
+    start: NaiveDate,
+    due: Option<NaiveDate>,
+    grace_end: Option<NaiveDate>,
+    last_evidence: Option<NaiveDate>,
+    last_breach: Option<NaiveDate>,
+    breach_until: Option<NaiveDate>,
+    talk: usize,
+}
+
+impl Reason<'_> {
+    /// "joint action by KGZ and TJK", "meeting or stronger by KGZ".
+    fn follow_up(&self) -> String {
+        let what = match self.c.min_strength {
+            Kind::Action => "action",
+            Kind::Agreement => "agreement or action",
+            Kind::Meeting => "meeting or stronger",
+            Kind::Statement | Kind::Incident => "follow-up",
+        };
+        let names = match self.who {
+            [] => String::new(),
+            [one] => one.clone(),
+            [init @ .., last] => {
+                let glue = if self.c.follow_up_by == FollowUp::Any { " or " } else { " and " };
+                format!("{}{glue}{last}", init.join(", "))
+            }
+        };
+        let joint = self.c.follow_up_by == FollowUp::Joint && self.who.len() > 1;
+        format!("{}{what} by {names}", if joint { "joint " } else { "" })
+    }
+
+    fn talk_note(&self) -> String {
+        match self.talk {
+            0 => String::new(),
+            1 => "; 1 report of talk only".into(),
+            n => format!("; {n} reports of talk only"),
+        }
+    }
+
+    fn due_text(&self, passed: bool) -> String {
+        let Some(due) = self.due else {
+            return "the cadence has no further date".into();
+        };
+        let label = if matches!(self.c.timing, Timing::Deadline(_)) { "deadline" } else { "due" };
+        let grace = match (self.c.grace.is_zero(), self.grace_end) {
+            (true, _) | (_, None) => ", no grace".to_string(),
+            (false, Some(end)) => {
+                let verb = if passed { "ended" } else { "ends" };
+                format!(", grace {} {verb} {end}", self.c.grace)
+            }
+        };
+        format!("{label} {due}{grace}")
+    }
+
+    fn sentence(&self, status: Status) -> String {
+        let follow_up = self.follow_up();
+        let since = match self.last_evidence {
+            Some(l) => format!("no {follow_up} since the last on {l}"),
+            None => format!("no {follow_up} since {}", self.start),
+        };
+        match status {
+            Status::Breached => {
+                let (b, until) = (self.last_breach.unwrap_or(self.start), self.breach_until.unwrap_or(self.start));
+                let after = match self.last_evidence {
+                    Some(l) => format!("after the last {follow_up} on {l}"),
+                    None => format!("with no {follow_up} since {}", self.start),
+                };
+                format!(
+                    "breach reported on {b}, {after}; stays breached until {until} unless new {follow_up} is reported"
+                )
+            }
+            Status::Fulfilled => {
+                let l = self.last_evidence.unwrap_or(self.start);
+                let late = match self.due {
+                    Some(d) if l > d => format!(", after the deadline {d}"),
+                    Some(d) => format!(", by the deadline {d}"),
+                    None => String::new(),
+                };
+                format!("fulfilled: {follow_up} on {l}{late}")
+            }
+            Status::OnTrack => {
+                let l = self.last_evidence.unwrap_or(self.start);
+                match self.due {
+                    Some(d) => format!("last {follow_up} on {l}; next due by {d}"),
+                    None => format!("last {follow_up} on {l}; the cadence has no further date"),
+                }
+            }
+            Status::Pending => match self.due {
+                Some(d) => format!("no {follow_up} yet since {}; first due by {d}{}", self.start, self.talk_note()),
+                None => format!("no {follow_up} yet since {}{}", self.start, self.talk_note()),
+            },
+            Status::Overdue => format!("{since}; {}{}", self.due_text(false), self.talk_note()),
+            Status::PaperTiger => format!("{since}; {}{}", self.due_text(true), self.talk_note()),
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! Compiled evidence and breach matchers: every rule of a [`RuleSet`] is compiled once, so
+//! that each report is examined once for all commitments.
+//!
+//! All phrases of all rules go into one Aho-Corasick automaton; each matcher alternative is
+//! indexed by one "anchor" (a phrase, a CAMEO prefix, a topic or a kind) that any report it
+//! can hold for must have. A report therefore only visits the alternatives it could satisfy,
+//! and the cost per report grows with what it matches, not with the number of rules.
+
+use crate::report::{Kind, Report};
+use crate::rules::{FollowUp, Matcher, RuleSet};
+use aho_corasick::{AhoCorasick, MatchKind};
+use std::collections::HashMap;
+
+/// How a report bears on a commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// Matches `evidence` and is at least as strong as `min_strength`.
+    Evidence,
+    /// Matches `evidence` but is weaker than `min_strength`.
+    Talk,
+    /// Matches `breach` (which takes precedence over evidence).
+    Breach,
+}
+
+impl Class {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Evidence => "evidence",
+            Class::Talk => "talk",
+            Class::Breach => "breach",
+        }
+    }
+}
+
+/// One report's bearing on one commitment, within actor scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the commitment in rule order over all agreements.
+    pub commitment: u32,
+    /// Evidence, talk or breach.
+    pub class: Class,
+    /// Bit `i` set when the commitment's party `i` is among the report's actors.
+    pub parties: u64,
+}
+
+/// Why a report matched an alternative, for `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchDetail {
+    /// Index of the commitment in rule order.
+    pub commitment: u32,
+    /// True for a `breach` alternative, false for `evidence`.
+    pub breach: bool,
+    /// 1-based number of the alternative inside its block.
+    pub alternative: usize,
+    /// The phrases found in the report that the alternative uses.
+    pub phrases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Evidence,
+    Breach,
+}
+
+#[derive(Debug)]
+struct Alternative {
+    commitment: u32,
+    role: Role,
+    number: usize,
+    cameo: Vec<String>,
+    kinds: u8,
+    topics: Vec<String>,
+    any: Vec<u32>,
+    all: Vec<u32>,
+    none: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Scope {
+    parties: Vec<String>,
+    follow_up: FollowUp,
+    min_strength: Kind,
+}
+
+#[derive(Debug)]
+struct Phrase {
+    text: String,
+    word_start: bool,
+    word_end: bool,
+}
+
+/// All rules, compiled for one pass per report.
+#[derive(Debug)]
+pub struct CompiledRules {
+    automaton: Option<AhoCorasick>,
+    phrases: Vec<Phrase>,
+    alternatives: Vec<Alternative>,
+    scopes: Vec<Scope>,
+    by_phrase: Vec<Vec<u32>>,
+    by_cameo: HashMap<String, Vec<u32>>,
+    by_topic: HashMap<String, Vec<u32>>,
+    by_kind: [Vec<u32>; 5],
+    always: Vec<u32>,
+}
+
+/// Reusable per-thread buffers, so matching allocates nothing per report in the common case.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    text: String,
+    phrase_seen: Vec<u32>,
+    alt_seen: Vec<u32>,
+    found: Vec<u32>,
+    candidates: Vec<u32>,
+    results: Vec<(u32, u8)>,
+    stamp: u32,
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Lower-cases `text` and folds every run of white space into one space.
+pub fn normalize(text: &str, out: &mut String) {
+    out.clear();
+    let mut space = false;
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            space = false;
+            if ch.is_ascii() {
+                out.push(ch.to_ascii_lowercase());
+            } else {
+                out.extend(ch.to_lowercase());
+            }
+        }
+    }
+}
+
+fn kind_bit(k: Kind) -> u8 {
+    1 << (k as u8)
+}
+
+impl CompiledRules {
+    /// Compiles every matcher of `rules`.
+    pub fn new(rules: &RuleSet) -> CompiledRules {
+        let mut phrase_ids: HashMap<String, u32> = HashMap::new();
+        let mut phrases: Vec<Phrase> = Vec::new();
+        let mut intern = |p: &str| -> u32 {
+            let mut norm = String::new();
+            normalize(p.trim(), &mut norm);
+            if let Some(&id) = phrase_ids.get(&norm) {
+                return id;
+            }
+            let id = phrases.len() as u32;
+            phrases.push(Phrase {
+                word_start: norm.chars().next().is_some_and(is_word),
+                word_end: norm.chars().next_back().is_some_and(is_word),
+                text: norm.clone(),
+            });
+            phrase_ids.insert(norm, id);
+            id
+        };
+        let mut alternatives = Vec::new();
+        let mut scopes = Vec::new();
+        for agreement in &rules.agreements {
+            for c in &agreement.commitments {
+                let index = scopes.len() as u32;
+                scopes.push(Scope {
+                    parties: c.parties.clone(),
+                    follow_up: c.follow_up_by,
+                    min_strength: c.min_strength,
+                });
+                let blocks = [(Role::Evidence, &c.evidence), (Role::Breach, &c.breach)];
+                for (role, block) in blocks {
+                    for (i, m) in block.iter().enumerate() {
+                        alternatives.push(compile_alternative(index, role, i + 1, m, &mut intern));
+                    }
+                }
+            }
+        }
+        let mut by_phrase = vec![Vec::new(); phrases.len()];
+        let mut by_cameo: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_topic: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_kind: [Vec<u32>; 5] = Default::default();
+        let mut always = Vec::new();
+        for (i, alt) in alternatives.iter().enumerate() {
+            let i = i as u32;
+            if !alt.any.is_empty() {
+                for &p in &alt.any {
+                    by_phrase[p as usize].push(i);
+                }
+            } else if let Some(&p) = alt.all.first() {
+                by_phrase[p as usize].push(i);
+            } else if !alt.cameo.is_empty() {
+                for code in &alt.cameo {
+                    by_cameo.entry(code.clone()).or_default().push(i);
+                }
+            } else if !alt.topics.is_empty() {
+                for t in &alt.topics {
+                    by_topic.entry(t.clone()).or_default().push(i);
+                }
+            } else if alt.kinds != 0 {
+                for k in Kind::ALL {
+                    if alt.kinds & kind_bit(k) != 0 {
+                        by_kind[k as usize].push(i);
+                    }
+                }
+            } else {
+                always.push(i);
+            }
+        }
+        for list in by_phrase.iter_mut().chain(by_cameo.values_mut()).chain(by_topic.values_mut()) {
+            list.dedup();
+        }
+        let automaton = if phrases.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(phrases.iter().map(|p| p.text.as_str()))
+                .ok()
+        };
+        CompiledRules {
+            automaton,
+            phrases,
+            alternatives,
+            scopes,
+            by_phrase,
+            by_cameo,
+            by_topic,
+            by_kind,
+            always,
+        }
+    }
+
+    /// The number of distinct phrases over all rules.
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// Classifies `report` against every commitment: one [`Hit`] per commitment it is
+    /// evidence, talk or breach for, within that commitment's actor scope.
+    pub fn match_report(&self, report: &Report, scratch: &mut Scratch) -> Vec<Hit> {
+        self.candidates(report, scratch);
+        let mut hits: Vec<Hit> = Vec::new();
+        // results: (commitment, role bits: 1 evidence, 2 breach), sorted by commitment
+        scratch.results.sort_unstable();
+        let mut i = 0;
+        while i < scratch.results.len() {
+            let commitment = scratch.results[i].0;
+            let mut roles = 0;
+            while i < scratch.results.len() && scratch.results[i].0 == commitment {
+                roles |= scratch.results[i].1;
+                i += 1;
+            }
+            let scope = &self.scopes[commitment as usize];
+            let Some(parties) = in_scope(scope, report) else {
+                continue;
+            };
+            let class = if roles & 2 != 0 {
+                Class::Breach
+            } else if report.kind >= scope.min_strength {
+                Class::Evidence
+            } else {
+                Class::Talk
+            };
+            hits.push(Hit { commitment, class, parties });
+        }
+        hits
+    }
+
+    /// Which alternatives (and which of their phrases) hold for `report`, for `explain`.
+    pub fn explain_report(&self, report: &Report, scratch: &mut Scratch) -> Vec<MatchDetail> {
+        self.candidates(report, scratch);
+        let found = scratch.found.clone();
+        let mut out: Vec<MatchDetail> = scratch
+            .candidates
+            .iter()
+            .filter(|&&a| self.holds(&self.alternatives[a as usize], report, scratch))
+            .map(|&a| {
+                let alt = &self.alternatives[a as usize];
+                let phrases = alt
+                    .any
+                    .iter()
+                    .chain(&alt.all)
+                    .filter(|p| found.contains(p))
+                    .map(|&p| self.phrases[p as usize].text.clone())
+                    .collect();
+                MatchDetail {
+                    commitment: alt.commitment,
+                    breach: matches!(alt.role, Role::Breach),
+                    alternative: alt.number,
+                    phrases,
+                }
+            })
+            .collect();
+        out.sort_by_key(|d| (d.commitment, d.breach, d.alternative));
+        out
+    }
+
+    /// Fills `scratch.found` with the phrases present and `scratch.results` with the
+    /// (commitment, role) pairs of alternatives that hold; `scratch.candidates` lists the
+    /// alternatives visited.
+    fn candidates(&self, report: &Report, scratch: &mut Scratch) {
+        scratch.stamp = scratch.stamp.wrapping_add(1);
+        if scratch.stamp == 0 {
+            scratch.phrase_seen.fill(0);
+            scratch.alt_seen.fill(0);
+            scratch.stamp = 1;
+        }
+        scratch.phrase_seen.resize(self.phrases.len(), 0);
+        scratch.alt_seen.resize(self.alternatives.len(), 0);
+        scratch.found.clear();
+        scratch.candidates.clear();
+        scratch.results.clear();
+        let stamp = scratch.stamp;
+        if let Some(ac) = &self.automaton {
+            for text in [&report.title, &report.body] {
+                if text.is_empty() {
+                    continue;
+                }
+                let mut norm = std::mem::take(&mut scratch.text);
+                normalize(text, &mut norm);
+                for m in ac.find_overlapping_iter(norm.as_str()) {
+                    let id = m.pattern().as_u32();
+                    if scratch.phrase_seen[id as usize] == stamp {
+                        continue;
+                    }
+                    let p = &self.phrases[id as usize];
+                    let before_ok = !p.word_start || !norm[..m.start()].chars().next_back().is_some_and(is_word);
+                    let after_ok = !p.word_end || !norm[m.end()..].chars().next().is_some_and(is_word);
+                    if before_ok && after_ok {
+                        scratch.phrase_seen[id as usize] = stamp;
+                        scratch.found.push(id);
+                    }
+                }
+                scratch.text = norm;
+            }
+        }
+        let visit = |alt: u32, scratch: &mut Scratch| {
+            if scratch.alt_seen[alt as usize] != stamp {
+                scratch.alt_seen[alt as usize] = stamp;
+                scratch.candidates.push(alt);
+            }
+        };
+        for i in 0..scratch.found.len() {
+            let p = scratch.found[i];
+            for &alt in &self.by_phrase[p as usize] {
+                visit(alt, scratch);
+            }
+        }
+        if let Some(code) = &report.cameo {
+            for len in 2..=code.len().min(4) {
+                if let Some(list) = self.by_cameo.get(&code[..len]) {
+                    for &alt in list {
+                        visit(alt, scratch);
+                    }
+                }
+            }
+        }
+        if !self.by_topic.is_empty() {
+            for topic in &report.topics {
+                if let Some(list) = self.by_topic.get(&topic.to_lowercase()) {
+                    for &alt in list {
+                        visit(alt, scratch);
+                    }
+                }
+            }
+        }
+        for &alt in self.by_kind[report.kind as usize].iter().chain(&self.always) {
+            visit(alt, scratch);
+        }
+        for i in 0..scratch.candidates.len() {
+            let a = scratch.candidates[i];
+            let alt = &self.alternatives[a as usize];
+            if self.holds(alt, report, scratch) {
+                let role = match alt.role {
+                    Role::Evidence => 1,
+                    Role::Breach => 2,
+                };
+                scratch.results.push((alt.commitment, role));
+            }
+        }
+    }
+
+    fn holds(&self, alt: &Alternative, report: &Report, scratch: &Scratch) -> bool {
+        let present = |p: &u32| scratch.phrase_seen[*p as usize] == scratch.stamp;
+        if !alt.cameo.is_empty() {
+            let Some(code) = &report.cameo else { return false };
+            if !alt.cameo.iter().any(|prefix| code.starts_with(prefix.as_str())) {
+                return false;
+            }
+        }
+        if alt.kinds != 0 && alt.kinds & kind_bit(report.kind) == 0 {
+            return false;
+        }
+        if !alt.topics.is_empty()
+            && !report.topics.iter().any(|t| alt.topics.contains(&t.to_lowercase()))
+        {
+            return false;
+        }
+        (alt.any.is_empty() || alt.any.iter().any(present))
+            && alt.all.iter().all(present)
+            && !alt.none.iter().any(present)
+    }
+}
+
+fn compile_alternative(
+    commitment: u32,
+    role: Role,
+    number: usize,
+    m: &Matcher,
+    intern: &mut impl FnMut(&str) -> u32,
+) -> Alternative {
+    let mut ids = |list: &[String]| {
+        let mut v: Vec<u32> = list.iter().map(|p| intern(p)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    Alternative {
+        commitment,
+        role,
+        number,
+        cameo: m.cameo.clone(),
+        kinds: m.kinds.iter().fold(0, |acc, &k| acc | kind_bit(k)),
+        topics: m.topics.iter().map(|t| t.to_lowercase()).collect(),
+        any: ids(&m.keywords),
+        all: ids(&m.all_keywords),
+        none: ids(&m.not_keywords),
+    }
+}
+
+/// The party mask of `report` for a commitment, or `None` when it is out of actor scope.
+fn in_scope(scope: &Scope, report: &Report) -> Option<u64> {
+    let mut mask = 0u64;
+    for (i, party) in scope.parties.iter().enumerate() {
+        if report.actors.iter().any(|a| a == party) {
+            mask |= 1 << i;
+        }
+    }
+    let full = if scope.parties.len() >= 64 { u64::MAX } else { (1u64 << scope.parties.len()) - 1 };
+    match scope.follow_up {
+        FollowUp::Joint => (mask == full).then_some(mask),
+        FollowUp::Any | FollowUp::Each => (mask != 0).then_some(mask),
+    }
+}
