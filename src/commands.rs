@@ -5,7 +5,7 @@ use crate::evaluate::Status;
 use crate::matcher::CompiledRules;
 use crate::output::{self, Format};
 use crate::problem::Problem;
-use crate::replay::{evaluate_all, ingest};
+use crate::replay::{Notice, evaluate_all, ingest};
 use crate::report::{ReadOptions, collect_inputs};
 use crate::rules::{self, RuleSet};
 use chrono::NaiveDate;
@@ -62,13 +62,10 @@ pub fn check(source: RulesSource<'_>) -> u8 {
     match rules::load_dir(&dir) {
         Ok(set) => {
             let compiled = CompiledRules::new(&set);
-            let files = set.agreements.len();
             println!(
-                "ok: {} agreement{} ({} file{}), {} commitments, {} distinct phrases in {}",
+                "ok: {} agreement{}, {} commitments, {} distinct phrases in {}",
                 set.agreements.len(),
                 if set.agreements.len() == 1 { "" } else { "s" },
-                files,
-                if files == 1 { "" } else { "s" },
                 set.commitment_count(),
                 compiled.phrase_count(),
                 dir.display()
@@ -125,13 +122,16 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let progress = Progress::start(total);
     let options = ReadOptions { progress: progress.as_ref().map(|p| p.counter.clone()) };
     let evidence = {
-        let mut on_problem = |r: &crate::report::Rejection| {
+        let mut on_notice = |notice: Notice<'_>| {
             if let Some(p) = &progress {
                 p.clear_line();
             }
-            eprintln!("rejected: {r}");
+            match notice {
+                Notice::Rejected(r) => eprintln!("rejected: {r}"),
+                Notice::Skipped(r) => eprintln!("skipped: {r}"),
+            }
         };
-        ingest(&compiled, &files, &options, &mut on_problem)
+        ingest(&compiled, &files, &options, &mut on_notice)
     };
     if let Some(p) = progress {
         p.finish();

@@ -89,13 +89,22 @@ pub fn evaluate_all(rules: &RuleSet, events: &[Vec<Event>], as_of: NaiveDate) ->
         .collect()
 }
 
-/// Reads `files` in order into an evidence set; `on_problem` hears of every refused record
+/// What [`ingest`] tells its caller about records it did not take.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    /// A refused record or file.
+    Rejected(&'a Rejection),
+    /// A summary of one file's skipped GDELT rows.
+    Skipped(&'a Rejection),
+}
+
+/// Reads `files` in order into an evidence set; `on_notice` hears of every refused record
 /// and of each file's skipped rows.
 pub fn ingest(
     rules: &CompiledRules,
     files: &[PathBuf],
     options: &ReadOptions,
-    on_problem: &mut dyn FnMut(&Rejection),
+    on_notice: &mut dyn FnMut(Notice<'_>),
 ) -> EvidenceSet {
     let mut set = EvidenceSet::default();
     let mut scratch = Scratch::default();
@@ -108,7 +117,7 @@ pub fn ingest(
             }
             Item::Rejected(rej) => {
                 set.reject();
-                on_problem(&rej);
+                on_notice(Notice::Rejected(&rej));
             }
             Item::Skipped(_) => {
                 set.skip();
@@ -116,7 +125,7 @@ pub fn ingest(
             }
         });
         if skipped_here > 0 {
-            on_problem(&skip_summary(path, skipped_here));
+            on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
         }
     }
     set
@@ -127,6 +136,6 @@ fn skip_summary(path: &Path, n: usize) -> Rejection {
         path,
         crate::report::Location::File,
         None,
-        format!("{n} GDELT row(s) skipped: no Actor1CountryCode or Actor2CountryCode"),
+        format!("{n} GDELT row(s) without Actor1CountryCode or Actor2CountryCode"),
     )
 }

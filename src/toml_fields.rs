@@ -194,7 +194,8 @@ impl<'t, 'i> Section<'t, 'i> {
         }
     }
 
-    /// An array of tables (`[[key]]`), each as a section named `name N`.
+    /// An array of tables (`[[key]]`), each as a section named `name` with `{n}` replaced by
+    /// its 1-based number.
     pub fn tables(&self, problems: &mut Problems<'_>, key: &str, name: &str) -> Vec<Section<'t, 'i>> {
         let Some(v) = self.value(key) else {
             return Vec::new();
@@ -214,7 +215,7 @@ impl<'t, 'i> Section<'t, 'i> {
         for (i, item) in items.iter().enumerate() {
             match item.get_ref() {
                 DeValue::Table(t) => {
-                    out.push(Section::new(t, item.span(), format!("{name} {}", i + 1)))
+                    out.push(Section::new(t, item.span(), name.replace("{n}", &(i + 1).to_string())))
                 }
                 other => problems.add(
                     &item.span(),

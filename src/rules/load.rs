@@ -178,19 +178,20 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
         .unwrap_or_default();
     let summary = a.string(p, "summary").map(|(s, _)| s);
 
-    let sections = root.tables(p, "commitment", "commitment");
+    let sections = root.tables(p, "commitment", "commitment {n}");
     if sections.is_empty() && root.value("commitment").is_none() {
         p.add(&a.span, "the agreement has no [[commitment]]");
     }
     let mut commitments = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     for section in &sections {
-        let c = read_commitment(p, section, parties.as_deref(), signed);
-        if let Some(c) = c {
-            if ids.insert(c.id.clone(), commitments.len()).is_some() {
-                let span = section.value("id").map_or(section.span.clone(), |v| v.span());
-                p.add(&span, format!("commitment id `{}` is used twice in this agreement", c.id));
-            }
+        if let Some(id) = section.value("id")
+            && let Some(text) = id.get_ref().as_str()
+            && let Some(first) = ids.insert(text.to_string(), crate::problem::line_column(p.text, id.span().start).0)
+        {
+            p.add(&id.span(), format!("commitment id `{text}` is already used on line {first}"));
+        }
+        if let Some(c) = read_commitment(p, section, parties.as_deref(), signed) {
             commitments.push(c);
         }
     }
@@ -402,12 +403,12 @@ fn read_commitment(
         .map(|l| l.into_iter().map(|(v, _)| v).collect())
         .unwrap_or_default();
 
-    let evidence_sections = s.tables(p, "evidence", &format!("evidence alternative of {}", s.name));
+    let evidence_sections = s.tables(p, "evidence", &format!("evidence alternative {{n}} of {}", s.name));
     if evidence_sections.is_empty() && s.value("evidence").is_none() {
         p.add(&s.span, format!("{} needs at least one [[commitment.evidence]] alternative", s.name));
     }
     let evidence: Vec<Matcher> = evidence_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
-    let breach_sections = s.tables(p, "breach", &format!("breach alternative of {}", s.name));
+    let breach_sections = s.tables(p, "breach", &format!("breach alternative {{n}} of {}", s.name));
     let breach: Vec<Matcher> = breach_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
     let evidence_ok = evidence.len() == evidence_sections.len();
     let breach_ok = breach.len() == breach_sections.len();
