@@ -118,9 +118,15 @@ pub fn replay(args: ReplayArgs) -> u8 {
         }
     };
     let compiled = CompiledRules::new(&set);
-    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let progress = Progress::start(total);
-    let options = ReadOptions { progress: progress.as_ref().map(|p| p.counter.clone()) };
+    let options = ReadOptions {
+        progress: progress.as_ref().map(|p| p.counter.clone()),
+    };
     let evidence = {
         let mut on_notice = |notice: Notice<'_>| {
             if let Some(p) = &progress {
@@ -149,7 +155,11 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Format::Markdown => output::markdown(args.as_of, counts, &statuses, &set),
     };
     let mut out = stdout.lock();
-    if out.write_all(rendered.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(rendered.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         return exit::PROBLEMS;
     }
     let failed = statuses
@@ -189,7 +199,11 @@ impl Progress {
                 std::thread::sleep(std::time::Duration::from_millis(200));
             }
         });
-        Some(Progress { counter, done, thread: Some(thread) })
+        Some(Progress {
+            counter,
+            done,
+            thread: Some(thread),
+        })
     }
 
     fn clear_line(&self) {

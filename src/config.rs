@@ -136,22 +136,35 @@ fn d_rescan() -> toml::Spanned<String> {
 
 impl Default for RawSchedule {
     fn default() -> Self {
-        RawSchedule { evaluate: d_evaluate(), digest: d_digest() }
+        RawSchedule {
+            evaluate: d_evaluate(),
+            digest: d_digest(),
+        }
     }
 }
 impl Default for RawAlerts {
     fn default() -> Self {
-        RawAlerts { repeat_interval: d_repeat(), file: String::new() }
+        RawAlerts {
+            repeat_interval: d_repeat(),
+            file: String::new(),
+        }
     }
 }
 impl Default for RawLog {
     fn default() -> Self {
-        RawLog { format: d_format(), level: d_level() }
+        RawLog {
+            format: d_format(),
+            level: d_level(),
+        }
     }
 }
 impl Default for RawInbox {
     fn default() -> Self {
-        RawInbox { max_file_size: d_max(), settle: d_settle(), rescan_interval: d_rescan() }
+        RawInbox {
+            max_file_size: d_max(),
+            settle: d_settle(),
+            rescan_interval: d_rescan(),
+        }
     }
 }
 
@@ -170,7 +183,9 @@ pub fn locate(flag: Option<&Path>) -> PathBuf {
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let n: u64 = t[..digits].parse().map_err(|_| format!("invalid size {text:?}"))?;
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}"))?;
     let mult: u64 = match t[digits..].trim() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
@@ -179,22 +194,33 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "KB" | "kB" => 1_000,
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
-        other => return Err(format!("invalid size {text:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)")),
+        other => {
+            return Err(format!(
+                "invalid size {text:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)"
+            ));
+        }
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size {text:?} is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {text:?} is too large"))
 }
 
 /// Parses a short interval: `"500ms"`, `"30s"`, `"5m"`, `"1h"`.
 pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let n: u64 = t[..digits].parse().map_err(|_| format!("invalid interval {text:?} (expected e.g. \"500ms\", \"30s\", \"5m\")"))?;
+    let n: u64 = t[..digits].parse().map_err(|_| {
+        format!("invalid interval {text:?} (expected e.g. \"500ms\", \"30s\", \"5m\")")
+    })?;
     let ms = match &t[digits..] {
         "ms" => n,
         "s" => n * 1000,
         "m" => n * 60_000,
         "h" => n * 3_600_000,
-        other => return Err(format!("invalid interval {text:?}: unknown unit {other:?} (use ms, s, m, h)")),
+        other => {
+            return Err(format!(
+                "invalid interval {text:?}: unknown unit {other:?} (use ms, s, m, h)"
+            ));
+        }
     };
     Ok(std::time::Duration::from_millis(ms))
 }
@@ -202,15 +228,24 @@ pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| vec![Problem::whole_file(path, format!("cannot read config: {e}"))])?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![Problem::whole_file(
+                path,
+                format!("cannot read config: {e}"),
+            )]
+        })?;
         Config::parse(path, &text)
     }
 
     /// Validates config `text`; `path` names it and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            vec![Problem::at(path, text, e.span().map_or(0, |s| s.start), e.message().trim().to_string())]
+            vec![Problem::at(
+                path,
+                text,
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_string(),
+            )]
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &str| {
@@ -225,40 +260,100 @@ impl Config {
         };
         let evaluate = Cron::parse(raw.schedule.evaluate.get_ref());
         let digest = Cron::parse(raw.schedule.digest.get_ref());
-        check(&raw.schedule.evaluate, evaluate.as_ref().map(|_| ()).map_err(|e| format!("schedule.evaluate: {e}")));
-        check(&raw.schedule.digest, digest.as_ref().map(|_| ()).map_err(|e| format!("schedule.digest: {e}")));
+        check(
+            &raw.schedule.evaluate,
+            evaluate
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("schedule.evaluate: {e}")),
+        );
+        check(
+            &raw.schedule.digest,
+            digest
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("schedule.digest: {e}")),
+        );
         let repeat = Duration::parse(raw.alerts.repeat_interval.get_ref());
-        check(&raw.alerts.repeat_interval, repeat.as_ref().map(|_| ()).map_err(|e| format!("alerts.repeat_interval: {e}")));
-        let format_ok = ["auto", "text", "json", "journald"].contains(&raw.log.format.get_ref().as_str());
-        check(&raw.log.format, if format_ok { Ok(()) } else { Err(format!("log.format {:?}: expected auto, text, json or journald", raw.log.format.get_ref())) });
-        let level_ok = ["error", "warn", "info", "debug", "trace"].contains(&raw.log.level.get_ref().as_str());
-        check(&raw.log.level, if level_ok { Ok(()) } else { Err(format!("log.level {:?}: expected error, warn, info, debug or trace", raw.log.level.get_ref())) });
+        check(
+            &raw.alerts.repeat_interval,
+            repeat
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("alerts.repeat_interval: {e}")),
+        );
+        let format_ok =
+            ["auto", "text", "json", "journald"].contains(&raw.log.format.get_ref().as_str());
+        check(
+            &raw.log.format,
+            if format_ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "log.format {:?}: expected auto, text, json or journald",
+                    raw.log.format.get_ref()
+                ))
+            },
+        );
+        let level_ok =
+            ["error", "warn", "info", "debug", "trace"].contains(&raw.log.level.get_ref().as_str());
+        check(
+            &raw.log.level,
+            if level_ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "log.level {:?}: expected error, warn, info, debug or trace",
+                    raw.log.level.get_ref()
+                ))
+            },
+        );
         let max = parse_size(raw.inbox.max_file_size.get_ref());
-        check(&raw.inbox.max_file_size, max.as_ref().map(|_| ()).map_err(|e| format!("inbox.max_file_size: {e}")));
+        check(
+            &raw.inbox.max_file_size,
+            max.as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("inbox.max_file_size: {e}")),
+        );
         let settle = parse_interval(raw.inbox.settle.get_ref());
-        check(&raw.inbox.settle, settle.as_ref().map(|_| ()).map_err(|e| format!("inbox.settle: {e}")));
+        check(
+            &raw.inbox.settle,
+            settle
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("inbox.settle: {e}")),
+        );
         let rescan = parse_interval(raw.inbox.rescan_interval.get_ref());
-        check(&raw.inbox.rescan_interval, rescan.as_ref().map(|_| ()).map_err(|e| format!("inbox.rescan_interval: {e}")));
+        check(
+            &raw.inbox.rescan_interval,
+            rescan
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("inbox.rescan_interval: {e}")),
+        );
         match (evaluate, digest, repeat, max, settle, rescan) {
-            (Ok(evaluate), Ok(digest), Ok(repeat_interval), Ok(max_file_size), Ok(settle), Ok(rescan_interval))
-                if problems.is_empty() =>
-            {
-                Ok(Config {
-                    path: path.to_path_buf(),
-                    rules_dir: resolve(&raw.rules_dir),
-                    inbox_dir: resolve(&raw.inbox_dir),
-                    state_dir: resolve(&raw.state_dir),
-                    evaluate,
-                    digest,
-                    repeat_interval,
-                    alerts_file: (!raw.alerts.file.is_empty()).then(|| resolve(&raw.alerts.file)),
-                    log_format: raw.log.format.into_inner(),
-                    log_level: raw.log.level.into_inner(),
-                    max_file_size,
-                    settle,
-                    rescan_interval,
-                })
-            }
+            (
+                Ok(evaluate),
+                Ok(digest),
+                Ok(repeat_interval),
+                Ok(max_file_size),
+                Ok(settle),
+                Ok(rescan_interval),
+            ) if problems.is_empty() => Ok(Config {
+                path: path.to_path_buf(),
+                rules_dir: resolve(&raw.rules_dir),
+                inbox_dir: resolve(&raw.inbox_dir),
+                state_dir: resolve(&raw.state_dir),
+                evaluate,
+                digest,
+                repeat_interval,
+                alerts_file: (!raw.alerts.file.is_empty()).then(|| resolve(&raw.alerts.file)),
+                log_format: raw.log.format.into_inner(),
+                log_level: raw.log.level.into_inner(),
+                max_file_size,
+                settle,
+                rescan_interval,
+            }),
             _ => Err(problems),
         }
     }
@@ -280,9 +375,14 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let e = Config::parse(Path::new("c.toml"), "rules_dir = \"r\"\nrules_dri = \"x\"\n").unwrap_err();
+        let e = Config::parse(
+            Path::new("c.toml"),
+            "rules_dir = \"r\"\nrules_dri = \"x\"\n",
+        )
+        .unwrap_err();
         assert_eq!((e[0].line, e[0].column), (2, 1), "{e:?}");
-        let e = Config::parse(Path::new("c.toml"), "[inbox]\nsettle = \"5 parsecs\"\n").unwrap_err();
+        let e =
+            Config::parse(Path::new("c.toml"), "[inbox]\nsettle = \"5 parsecs\"\n").unwrap_err();
         assert_eq!(e[0].line, 2);
         assert!(e[0].message.contains("inbox.settle"));
     }

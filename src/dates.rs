@@ -103,7 +103,7 @@ impl fmt::Display for Duration {
             write!(f, "{mo}mo")?;
         }
         if self.days > 0 {
-            if self.days % 7 == 0 {
+            if self.days.is_multiple_of(7) {
                 write!(f, "{}w", self.days / 7)?;
             } else {
                 write!(f, "{}d", self.days)?;
@@ -162,7 +162,17 @@ mod tests {
     #[test]
     fn rejects_bad_durations() {
         for bad in [
-            "", "d", "5", "5m", "5 d", "-5d", "5dd", "1.5y", "5D", "99999999d", "1001y",
+            "",
+            "d",
+            "5",
+            "5m",
+            "5 d",
+            "-5d",
+            "5dd",
+            "1.5y",
+            "5D",
+            "99999999d",
+            "1001y",
         ] {
             assert!(Duration::parse(bad).is_err(), "{bad:?} must be rejected");
         }

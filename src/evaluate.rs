@@ -76,7 +76,10 @@ impl Status {
 
     /// True for the statuses that raise alerts.
     pub fn is_alarm(self) -> bool {
-        matches!(self, Status::Overdue | Status::PaperTiger | Status::Breached)
+        matches!(
+            self,
+            Status::Overdue | Status::PaperTiger | Status::Breached
+        )
     }
 }
 
@@ -155,14 +158,22 @@ pub struct AgreementStatus {
 }
 
 /// Evaluates an agreement; `events[i]` are the events of its `i`-th commitment.
-pub fn evaluate_agreement(agreement: &Agreement, events: &[Vec<Event>], as_of: NaiveDate) -> AgreementStatus {
+pub fn evaluate_agreement(
+    agreement: &Agreement,
+    events: &[Vec<Event>],
+    as_of: NaiveDate,
+) -> AgreementStatus {
     let commitments: Vec<CommitmentStatus> = agreement
         .commitments
         .iter()
         .enumerate()
         .map(|(i, c)| evaluate_commitment(c, events.get(i).map_or(&[][..], |v| &v[..]), as_of))
         .collect();
-    let scores: Vec<f64> = commitments.iter().filter_map(|c| c.score).map(f64::from).collect();
+    let scores: Vec<f64> = commitments
+        .iter()
+        .filter_map(|c| c.score)
+        .map(f64::from)
+        .collect();
     let score = (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64);
     AgreementStatus {
         id: agreement.id.clone(),
@@ -175,8 +186,18 @@ pub fn evaluate_agreement(agreement: &Agreement, events: &[Vec<Event>], as_of: N
 /// Evaluates one commitment at `as_of` from the events of its reports (any order).
 pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -> CommitmentStatus {
     let counted = |e: &&Event| e.date >= c.starts && e.date <= as_of;
-    let count = |class: Class| events.iter().filter(counted).filter(|e| e.class == class).count();
-    let (evidence, talk, breaches) = (count(Class::Evidence), count(Class::Talk), count(Class::Breach));
+    let count = |class: Class| {
+        events
+            .iter()
+            .filter(counted)
+            .filter(|e| e.class == class)
+            .count()
+    };
+    let (evidence, talk, breaches) = (
+        count(Class::Evidence),
+        count(Class::Talk),
+        count(Class::Breach),
+    );
     let (status, due, last_evidence, last_breach, reason, parties) = match c.follow_up_by {
         FollowUp::Each => {
             let all: Vec<PartyStatus> = c
@@ -185,7 +206,11 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
                 .enumerate()
                 .map(|(i, party)| {
                     let bit = 1u64 << i;
-                    let mine: Vec<Event> = events.iter().filter(|e| e.parties & bit != 0).copied().collect();
+                    let mine: Vec<Event> = events
+                        .iter()
+                        .filter(|e| e.parties & bit != 0)
+                        .copied()
+                        .collect();
                     party_status(c, &mine, as_of, std::slice::from_ref(party))
                 })
                 .collect();
@@ -196,11 +221,25 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
                 }
             }
             let w = &all[worst];
-            (w.status, w.due, w.last_evidence, w.last_breach, w.reason.clone(), all)
+            (
+                w.status,
+                w.due,
+                w.last_evidence,
+                w.last_breach,
+                w.reason.clone(),
+                all,
+            )
         }
         _ => {
             let p = party_status(c, events, as_of, &c.parties);
-            (p.status, p.due, p.last_evidence, p.last_breach, p.reason, Vec::new())
+            (
+                p.status,
+                p.due,
+                p.last_evidence,
+                p.last_breach,
+                p.reason,
+                Vec::new(),
+            )
         }
     };
     CommitmentStatus {
@@ -222,10 +261,21 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
 fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[String]) -> PartyStatus {
     let start = c.starts;
     let in_range = |e: &&Event| e.date >= start && e.date <= as_of;
-    let latest = |class: Class| events.iter().filter(in_range).filter(|e| e.class == class).map(|e| e.date).max();
+    let latest = |class: Class| {
+        events
+            .iter()
+            .filter(in_range)
+            .filter(|e| e.class == class)
+            .map(|e| e.date)
+            .max()
+    };
     let last_evidence = latest(Class::Evidence);
     let last_breach = latest(Class::Breach);
-    let talk = events.iter().filter(in_range).filter(|e| e.class == Class::Talk).count();
+    let talk = events
+        .iter()
+        .filter(in_range)
+        .filter(|e| e.class == Class::Talk)
+        .count();
     let reference = last_evidence.unwrap_or(start);
     let due = match &c.timing {
         Timing::Deadline(d) => Some(*d),
@@ -242,7 +292,11 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
     } else if matches!(c.timing, Timing::Deadline(_)) && last_evidence.is_some() {
         Status::Fulfilled
     } else if due.is_none_or(|d| as_of <= d) {
-        if last_evidence.is_some() { Status::OnTrack } else { Status::Pending }
+        if last_evidence.is_some() {
+            Status::OnTrack
+        } else {
+            Status::Pending
+        }
     } else if grace_end.is_none_or(|g| as_of <= g) {
         Status::Overdue
     } else {
@@ -295,7 +349,11 @@ impl Reason<'_> {
             [] => String::new(),
             [one] => one.clone(),
             [init @ .., last] => {
-                let glue = if self.c.follow_up_by == FollowUp::Any { " or " } else { " and " };
+                let glue = if self.c.follow_up_by == FollowUp::Any {
+                    " or "
+                } else {
+                    " and "
+                };
                 format!("{}{glue}{last}", init.join(", "))
             }
         };
@@ -315,7 +373,11 @@ impl Reason<'_> {
         let Some(due) = self.due else {
             return "the cadence has no further date".into();
         };
-        let label = if matches!(self.c.timing, Timing::Deadline(_)) { "deadline" } else { "due" };
+        let label = if matches!(self.c.timing, Timing::Deadline(_)) {
+            "deadline"
+        } else {
+            "due"
+        };
         let grace = match (self.c.grace.is_zero(), self.grace_end) {
             (true, _) | (_, None) => ", no grace".to_string(),
             (false, Some(end)) => {
@@ -334,7 +396,10 @@ impl Reason<'_> {
         };
         match status {
             Status::Breached => {
-                let (b, until) = (self.last_breach.unwrap_or(self.start), self.breach_until.unwrap_or(self.start));
+                let (b, until) = (
+                    self.last_breach.unwrap_or(self.start),
+                    self.breach_until.unwrap_or(self.start),
+                );
                 let after = match self.last_evidence {
                     Some(l) => format!("after the last {follow_up} on {l}"),
                     None => format!("with no {follow_up} since {}", self.start),
@@ -360,11 +425,289 @@ impl Reason<'_> {
                 }
             }
             Status::Pending => match self.due {
-                Some(d) => format!("no {follow_up} yet since {}; first due by {d}{}", self.start, self.talk_note()),
-                None => format!("no {follow_up} yet since {}{}", self.start, self.talk_note()),
+                Some(d) => format!(
+                    "no {follow_up} yet since {}; first due by {d}{}",
+                    self.start,
+                    self.talk_note()
+                ),
+                None => format!(
+                    "no {follow_up} yet since {}{}",
+                    self.start,
+                    self.talk_note()
+                ),
             },
             Status::Overdue => format!("{since}; {}{}", self.due_text(false), self.talk_note()),
             Status::PaperTiger => format!("{since}; {}{}", self.due_text(true), self.talk_note()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dates::Duration;
+    use crate::rules::{Matcher, Severity};
+    use crate::schedule::Cron;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn commitment(timing: Timing, grace: &str, breach_window: &str) -> Commitment {
+        Commitment {
+            id: "c".into(),
+            title: "C".into(),
+            quote: None,
+            parties: vec!["KGZ".into(), "TJK".into()],
+            follow_up_by: FollowUp::Joint,
+            min_strength: Kind::Action,
+            starts: d("2007-09-18"),
+            timing,
+            grace: Duration::parse(grace).unwrap(),
+            breach_window: Duration::parse(breach_window).unwrap(),
+            severity: Severity::High,
+            tags: vec![],
+            evidence: vec![Matcher::default()],
+            breach: vec![],
+        }
+    }
+
+    fn window(w: &str) -> Timing {
+        Timing::Window(Duration::parse(w).unwrap())
+    }
+
+    fn ev(date: &str, class: Class) -> Event {
+        Event {
+            date: d(date),
+            class,
+            parties: 0b11,
+        }
+    }
+
+    #[test]
+    fn status_rules_at_their_edges() {
+        use Class::*;
+        use Status::*;
+        let w = commitment(window("6mo"), "30d", "1y");
+        let dl = commitment(Timing::Deadline(d("2009-12-31")), "30d", "1y");
+        // (commitment, events, as_of, status, due)
+        let cases: Vec<(&Commitment, Vec<Event>, &str, Status, &str)> = vec![
+            // as-of before start: nothing counts, pending
+            (
+                &w,
+                vec![ev("2007-01-01", Evidence)],
+                "2007-06-01",
+                Pending,
+                "2008-03-18",
+            ),
+            // start day counts
+            (
+                &w,
+                vec![ev("2007-09-18", Evidence)],
+                "2007-09-18",
+                OnTrack,
+                "2008-03-18",
+            ),
+            // T = due: still pending / on track
+            (&w, vec![], "2008-03-18", Pending, "2008-03-18"),
+            (
+                &w,
+                vec![ev("2008-01-31", Evidence)],
+                "2008-07-31",
+                OnTrack,
+                "2008-07-31",
+            ),
+            // T = due + 1: overdue
+            (&w, vec![], "2008-03-19", Overdue, "2008-03-18"),
+            // T = due + grace: still overdue; one day later a paper tiger
+            (&w, vec![], "2008-04-17", Overdue, "2008-03-18"),
+            (&w, vec![], "2008-04-18", PaperTiger, "2008-03-18"),
+            // evidence after T does not count
+            (
+                &w,
+                vec![ev("2008-05-01", Evidence)],
+                "2008-04-18",
+                PaperTiger,
+                "2008-03-18",
+            ),
+            // talk never resets the clock
+            (
+                &w,
+                vec![ev("2008-01-01", Talk)],
+                "2008-04-18",
+                PaperTiger,
+                "2008-03-18",
+            ),
+            // breach later than evidence: breached, until B + breach_window inclusive
+            (
+                &w,
+                vec![ev("2008-01-01", Evidence), ev("2008-02-01", Breach)],
+                "2009-02-01",
+                Breached,
+                "2008-07-01",
+            ),
+            (
+                &w,
+                vec![ev("2008-01-01", Evidence), ev("2008-02-01", Breach)],
+                "2009-02-02",
+                PaperTiger,
+                "2008-07-01",
+            ),
+            // B = L: not breached (B must be later)
+            (
+                &w,
+                vec![ev("2008-01-01", Evidence), ev("2008-01-01", Breach)],
+                "2008-02-01",
+                OnTrack,
+                "2008-07-01",
+            ),
+            // breach without any evidence
+            (
+                &w,
+                vec![ev("2008-01-01", Breach)],
+                "2008-02-01",
+                Breached,
+                "2008-03-18",
+            ),
+            // deadline: fulfilled once evidence exists, even late
+            (
+                &dl,
+                vec![ev("2009-06-01", Evidence)],
+                "2010-06-01",
+                Fulfilled,
+                "2009-12-31",
+            ),
+            (
+                &dl,
+                vec![ev("2011-06-01", Evidence)],
+                "2011-06-01",
+                Fulfilled,
+                "2009-12-31",
+            ),
+            (&dl, vec![], "2009-12-31", Pending, "2009-12-31"),
+            (&dl, vec![], "2010-01-30", Overdue, "2009-12-31"),
+            (&dl, vec![], "2010-01-31", PaperTiger, "2009-12-31"),
+            // breach beats fulfilled
+            (
+                &dl,
+                vec![ev("2009-06-01", Evidence), ev("2009-07-01", Breach)],
+                "2009-08-01",
+                Breached,
+                "2009-12-31",
+            ),
+        ];
+        for (i, (c, events, as_of, status, due)) in cases.into_iter().enumerate() {
+            let s = evaluate_commitment(c, &events, d(as_of));
+            assert_eq!(
+                (s.status, s.due),
+                (status, Some(d(due))),
+                "case {i}: {}",
+                s.reason
+            );
+        }
+    }
+
+    #[test]
+    fn cadence_due_is_first_fire_day_after_reference() {
+        let c = commitment(
+            Timing::Cadence(Box::new(Cron::parse("0 0 0 1 */3 *").unwrap())),
+            "0d",
+            "1y",
+        );
+        let s = evaluate_commitment(&c, &[], d("2007-10-01"));
+        assert_eq!((s.status, s.due), (Status::Pending, Some(d("2007-10-01"))));
+        let s = evaluate_commitment(&c, &[], d("2007-10-02"));
+        assert_eq!(s.status, Status::PaperTiger);
+        assert!(s.reason.contains("no grace"), "{}", s.reason);
+        // evidence on a fire day: the next fire day is due
+        let s = evaluate_commitment(&c, &[ev("2008-01-01", Class::Evidence)], d("2008-02-01"));
+        assert_eq!((s.status, s.due), (Status::OnTrack, Some(d("2008-04-01"))));
+    }
+
+    #[test]
+    fn reason_matches_the_spec_example() {
+        let c = commitment(window("6mo"), "30d", "1y");
+        let talk: Vec<Event> = ["2007-10-01", "2008-01-01", "2009-01-01"]
+            .iter()
+            .map(|x| ev(x, Class::Talk))
+            .collect();
+        let s = evaluate_commitment(&c, &talk, d("2026-11-27"));
+        assert_eq!(
+            s.reason,
+            "no joint action by KGZ and TJK since 2007-09-18; due 2008-03-18, grace 30d ended 2008-04-17; 3 reports of talk only"
+        );
+        assert_eq!(
+            (s.evidence, s.talk, s.breaches, s.score),
+            (0, 3, 0, Some(-1))
+        );
+    }
+
+    #[test]
+    fn each_takes_the_worst_party_first_in_order_on_ties() {
+        let mut c = commitment(window("1y"), "0d", "1y");
+        c.follow_up_by = FollowUp::Each;
+        let kgz = |date: &str| Event {
+            date: d(date),
+            class: Class::Evidence,
+            parties: 0b01,
+        };
+        let tjk = |date: &str| Event {
+            date: d(date),
+            class: Class::Evidence,
+            parties: 0b10,
+        };
+        let s = evaluate_commitment(&c, &[kgz("2008-06-01")], d("2009-01-01"));
+        assert_eq!(s.status, Status::PaperTiger);
+        assert_eq!(s.parties[0].status, Status::OnTrack);
+        assert_eq!(s.parties[1].status, Status::PaperTiger);
+        assert_eq!(s.due, Some(d("2008-09-18")), "the worst party's due date");
+        assert!(s.reason.contains("by TJK"), "{}", s.reason);
+        // tie: both on track, KGZ's dates are reported
+        let s = evaluate_commitment(&c, &[kgz("2008-06-01"), tjk("2008-07-01")], d("2009-01-01"));
+        assert_eq!(
+            (s.status, s.last_evidence),
+            (Status::OnTrack, Some(d("2008-06-01")))
+        );
+        assert_eq!(s.evidence, 2);
+        // a report for both parties is counted once
+        let both = Event {
+            date: d("2008-06-01"),
+            class: Class::Evidence,
+            parties: 0b11,
+        };
+        let s = evaluate_commitment(&c, &[both], d("2009-01-01"));
+        assert_eq!((s.status, s.evidence), (Status::OnTrack, 1));
+    }
+
+    #[test]
+    fn worst_order_and_scores() {
+        let order: Vec<u8> = Status::ALL.iter().map(|s| s.rank()).collect();
+        assert_eq!(order, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(Status::Pending.score(), None);
+        assert_eq!(Status::Overdue.score(), Some(0));
+    }
+
+    #[test]
+    fn agreement_score_is_mean_of_scored() {
+        let a = Agreement {
+            id: "a".into(),
+            title: "A".into(),
+            parties: vec!["KGZ".into(), "TJK".into()],
+            signed: d("2007-09-18"),
+            sources: vec![],
+            summary: None,
+            commitments: vec![
+                commitment(window("6mo"), "0d", "1y"),
+                commitment(window("6mo"), "0d", "1y"),
+                commitment(window("10y"), "0d", "1y"),
+            ],
+            path: "a.toml".into(),
+        };
+        let events = vec![vec![ev("2008-01-01", Class::Evidence)], vec![], vec![]];
+        let s = evaluate_agreement(&a, &events, d("2008-06-01"));
+        // on_track (+1), paper_tiger (-1), pending (none)
+        assert_eq!(s.score, Some(0.0));
+        let s = evaluate_agreement(&a, &[], d("2007-10-01"));
+        assert_eq!(s.score, None);
     }
 }

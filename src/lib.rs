@@ -5,15 +5,15 @@
 //! The core (rules, reports, matching, evaluation) is synchronous and pure: the as-of date
 //! is an argument, never the clock, so every status can be reproduced and tested.
 
+pub mod commands;
+pub mod config;
 pub mod dates;
+pub mod evaluate;
+pub mod matcher;
+pub mod output;
 pub mod problem;
+pub mod replay;
 pub mod report;
 pub mod rules;
 pub mod schedule;
 pub mod toml_fields;
-pub mod commands;
-pub mod config;
-pub mod evaluate;
-pub mod matcher;
-pub mod output;
-pub mod replay;

@@ -64,7 +64,13 @@ fn main() -> ExitCode {
             Some(dir) => commands::check(RulesSource::Dir(dir)),
             None => commands::check(RulesSource::Config(config.as_deref())),
         },
-        Command::Replay { rules, reports, as_of, format, fail_on } => commands::replay(ReplayArgs {
+        Command::Replay {
+            rules,
+            reports,
+            as_of,
+            format,
+            fail_on,
+        } => commands::replay(ReplayArgs {
             rules,
             reports,
             as_of: as_of.unwrap_or_else(pledgewatch::dates::today_utc),

@@ -214,7 +214,11 @@ impl CompiledRules {
                 always.push(i);
             }
         }
-        for list in by_phrase.iter_mut().chain(by_cameo.values_mut()).chain(by_topic.values_mut()) {
+        for list in by_phrase
+            .iter_mut()
+            .chain(by_cameo.values_mut())
+            .chain(by_topic.values_mut())
+        {
             list.dedup();
         }
         let automaton = if phrases.is_empty() {
@@ -269,7 +273,11 @@ impl CompiledRules {
             } else {
                 Class::Talk
             };
-            hits.push(Hit { commitment, class, parties });
+            hits.push(Hit {
+                commitment,
+                class,
+                parties,
+            });
         }
         hits
     }
@@ -332,8 +340,10 @@ impl CompiledRules {
                         continue;
                     }
                     let p = &self.phrases[id as usize];
-                    let before_ok = !p.word_start || !norm[..m.start()].chars().next_back().is_some_and(is_word);
-                    let after_ok = !p.word_end || !norm[m.end()..].chars().next().is_some_and(is_word);
+                    let before_ok = !p.word_start
+                        || !norm[..m.start()].chars().next_back().is_some_and(is_word);
+                    let after_ok =
+                        !p.word_end || !norm[m.end()..].chars().next().is_some_and(is_word);
                     if before_ok && after_ok {
                         scratch.phrase_seen[id as usize] = stamp;
                         scratch.found.push(id);
@@ -372,7 +382,10 @@ impl CompiledRules {
                 }
             }
         }
-        for &alt in self.by_kind[report.kind as usize].iter().chain(&self.always) {
+        for &alt in self.by_kind[report.kind as usize]
+            .iter()
+            .chain(&self.always)
+        {
             visit(alt, scratch);
         }
         for i in 0..scratch.candidates.len() {
@@ -391,8 +404,14 @@ impl CompiledRules {
     fn holds(&self, alt: &Alternative, report: &Report, scratch: &Scratch) -> bool {
         let present = |p: &u32| scratch.phrase_seen[*p as usize] == scratch.stamp;
         if !alt.cameo.is_empty() {
-            let Some(code) = &report.cameo else { return false };
-            if !alt.cameo.iter().any(|prefix| code.starts_with(prefix.as_str())) {
+            let Some(code) = &report.cameo else {
+                return false;
+            };
+            if !alt
+                .cameo
+                .iter()
+                .any(|prefix| code.starts_with(prefix.as_str()))
+            {
                 return false;
             }
         }
@@ -400,7 +419,10 @@ impl CompiledRules {
             return false;
         }
         if !alt.topics.is_empty()
-            && !report.topics.iter().any(|t| alt.topics.contains(&t.to_lowercase()))
+            && !report
+                .topics
+                .iter()
+                .any(|t| alt.topics.contains(&t.to_lowercase()))
         {
             return false;
         }
@@ -444,9 +466,242 @@ fn in_scope(scope: &Scope, report: &Report) -> Option<u64> {
             mask |= 1 << i;
         }
     }
-    let full = if scope.parties.len() >= 64 { u64::MAX } else { (1u64 << scope.parties.len()) - 1 };
+    let full = if scope.parties.len() >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << scope.parties.len()) - 1
+    };
     match scope.follow_up {
         FollowUp::Joint => (mask == full).then_some(mask),
         FollowUp::Any | FollowUp::Each => (mask != 0).then_some(mask),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::load_str;
+    use chrono::NaiveDate;
+    use std::path::Path;
+
+    fn rules(commitments: &str) -> RuleSet {
+        let text = format!(
+            "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\", \"TJK\"]\nsigned = 2007-09-18\n{commitments}"
+        );
+        let a = load_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e:?}"));
+        RuleSet {
+            agreements: vec![a],
+        }
+    }
+
+    fn report(kind: Kind, actors: &[&str], cameo: Option<&str>, title: &str, body: &str) -> Report {
+        Report {
+            id: "x".into(),
+            date: NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),
+            actors: actors.iter().map(|a| a.to_string()).collect(),
+            kind,
+            cameo: cameo.map(str::to_string),
+            title: title.into(),
+            body: body.into(),
+            topics: vec!["Border".into()],
+            source: None,
+            url: None,
+            reported: None,
+        }
+    }
+
+    fn classes(rules: &RuleSet, r: &Report) -> Vec<(u32, Class, u64)> {
+        let c = CompiledRules::new(rules);
+        c.match_report(r, &mut Scratch::default())
+            .into_iter()
+            .map(|h| (h.commitment, h.class, h.parties))
+            .collect()
+    }
+
+    const KEYWORD: &str = "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n\
+        [[commitment.evidence]]\nkeywords = [\"joint  exercise\", \"U.S.\", \"exercise\"]\n";
+
+    #[test]
+    fn keywords_respect_word_boundaries_and_white_space() {
+        let set = rules(KEYWORD);
+        let hit = |title: &str| {
+            !classes(
+                &set,
+                &report(Kind::Action, &["KGZ", "TJK"], None, title, ""),
+            )
+            .is_empty()
+        };
+        assert!(hit("A JOINT\n\t EXERCISE was held"));
+        assert!(hit("exercise."));
+        assert!(hit("(exercise)"));
+        assert!(!hit("exercises were held"), "plural is another word");
+        assert!(!hit("pre-exercis"));
+        assert!(!hit("counterexercise"));
+        assert!(!hit("exercise_2"), "underscore joins words");
+        assert!(hit("the U.S. and others"), "phrase ending in punctuation");
+        assert!(hit("Übung exercise"));
+    }
+
+    #[test]
+    fn overlapping_phrases_are_all_found() {
+        let set = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\n\
+             all_keywords = [\"border\", \"border treaty\", \"treaty\"]\n",
+        );
+        let r = report(
+            Kind::Action,
+            &["KGZ", "TJK"],
+            None,
+            "Border treaty signed",
+            "",
+        );
+        assert_eq!(classes(&set, &r).len(), 1);
+        let r = report(Kind::Action, &["KGZ", "TJK"], None, "Borders treaty", "");
+        assert!(classes(&set, &r).is_empty());
+    }
+
+    #[test]
+    fn title_and_body_are_matched_separately() {
+        let set = rules(KEYWORD);
+        let r = report(
+            Kind::Action,
+            &["KGZ", "TJK"],
+            None,
+            "a joint",
+            "exercise plan",
+        );
+        // "exercise" alone is in the body, so it matches; check the two-word phrase alone:
+        let only_phrase = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\nkeywords = [\"joint exercise\"]\n",
+        );
+        assert_eq!(classes(&set, &r).len(), 1);
+        assert!(
+            classes(&only_phrase, &r).is_empty(),
+            "a phrase must not span title and body"
+        );
+        let r = report(Kind::Action, &["KGZ", "TJK"], None, "", "a joint exercise");
+        assert_eq!(classes(&only_phrase, &r).len(), 1);
+    }
+
+    #[test]
+    fn every_field_of_an_alternative_must_hold() {
+        let set = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\n\
+             cameo = [\"06\"]\nkinds = [\"action\"]\ntopics = [\"border\"]\nkeywords = [\"patrol\"]\n\
+             all_keywords = [\"joint\", \"border\"]\nnot_keywords = [\"cancelled\"]\n",
+        );
+        let ok = report(
+            Kind::Action,
+            &["KGZ", "TJK"],
+            Some("0611"),
+            "Joint border patrol",
+            "",
+        );
+        assert_eq!(classes(&set, &ok).len(), 1);
+        let mut r = ok.clone();
+        r.cameo = Some("0711".into());
+        assert!(classes(&set, &r).is_empty(), "cameo prefix");
+        let mut r = ok.clone();
+        r.cameo = None;
+        assert!(classes(&set, &r).is_empty(), "cameo absent");
+        let mut r = ok.clone();
+        r.topics = vec!["water".into()];
+        assert!(classes(&set, &r).is_empty(), "topic");
+        let mut r = ok.clone();
+        r.title = "Joint patrol".into();
+        assert!(classes(&set, &r).is_empty(), "all_keywords");
+        let mut r = ok.clone();
+        r.body = "The patrol was cancelled".into();
+        assert!(classes(&set, &r).is_empty(), "not_keywords");
+        let mut r = ok.clone();
+        r.kind = Kind::Agreement;
+        assert!(classes(&set, &r).is_empty(), "kinds");
+    }
+
+    #[test]
+    fn alternatives_are_ored() {
+        let set = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n\
+             [[commitment.evidence]]\ncameo = [\"062\"]\n[[commitment.evidence]]\ntopics = [\"BORDER\"]\n",
+        );
+        assert_eq!(
+            classes(
+                &set,
+                &report(Kind::Action, &["KGZ", "TJK"], Some("0621"), "", "")
+            )
+            .len(),
+            1
+        );
+        let mut r = report(Kind::Action, &["KGZ", "TJK"], None, "", "");
+        assert_eq!(classes(&set, &r).len(), 1, "topic, case-insensitive");
+        r.topics.clear();
+        assert!(classes(&set, &r).is_empty());
+    }
+
+    #[test]
+    fn actor_scope() {
+        let rules_for = |follow: &str| {
+            rules(&format!(
+                "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\nfollow_up_by = \"{follow}\"\n\
+                 [[commitment.evidence]]\nkinds = [\"action\"]\n"
+            ))
+        };
+        let both = report(Kind::Action, &["TJK", "KGZ", "RUS"], None, "", "");
+        let one = report(Kind::Action, &["TJK"], None, "", "");
+        let none = report(Kind::Action, &["UZB"], None, "", "");
+        let joint = rules_for("joint");
+        assert_eq!(classes(&joint, &both), vec![(0, Class::Evidence, 0b11)]);
+        assert!(classes(&joint, &one).is_empty());
+        let any = rules_for("any");
+        assert_eq!(classes(&any, &one), vec![(0, Class::Evidence, 0b10)]);
+        assert!(classes(&any, &none).is_empty());
+        let each = rules_for("each");
+        assert_eq!(classes(&each, &one), vec![(0, Class::Evidence, 0b10)]);
+        assert_eq!(classes(&each, &both), vec![(0, Class::Evidence, 0b11)]);
+    }
+
+    #[test]
+    fn breach_wins_and_strength_splits_evidence_from_talk() {
+        let set = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\nmin_strength = \"agreement\"\n\
+             [[commitment.evidence]]\nkeywords = [\"border\"]\n[[commitment.breach]]\nkeywords = [\"clash\"]\n",
+        );
+        let at = |kind: Kind, title: &str| {
+            classes(&set, &report(kind, &["KGZ", "TJK"], None, title, ""))
+        };
+        assert_eq!(
+            at(Kind::Agreement, "border deal"),
+            vec![(0, Class::Evidence, 3)]
+        );
+        assert_eq!(
+            at(Kind::Action, "border posts"),
+            vec![(0, Class::Evidence, 3)]
+        );
+        assert_eq!(at(Kind::Meeting, "border talks"), vec![(0, Class::Talk, 3)]);
+        assert_eq!(
+            at(Kind::Incident, "border"),
+            vec![(0, Class::Talk, 3)],
+            "an incident is never evidence"
+        );
+        assert_eq!(
+            at(Kind::Agreement, "border clash"),
+            vec![(0, Class::Breach, 3)]
+        );
+        assert!(at(Kind::Agreement, "nothing here").is_empty());
+    }
+
+    #[test]
+    fn explain_names_alternative_and_phrases() {
+        let set = rules(KEYWORD);
+        let c = CompiledRules::new(&set);
+        let r = report(Kind::Action, &["KGZ", "TJK"], None, "joint exercise", "");
+        let d = c.explain_report(&r, &mut Scratch::default());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].alternative, 1);
+        assert!(!d[0].breach);
+        assert_eq!(
+            d[0].phrases,
+            vec!["joint exercise".to_string(), "exercise".to_string()]
+        );
     }
 }

@@ -101,7 +101,8 @@ pub fn json(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -124,7 +125,12 @@ fn or_dash(d: Option<NaiveDate>) -> String {
 }
 
 /// A table per agreement: status, commitment, due, last evidence, reason.
-pub fn text(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus], colour_on: bool) -> String {
+pub fn text(
+    as_of: NaiveDate,
+    counts: ReportCounts,
+    statuses: &[AgreementStatus],
+    colour_on: bool,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -132,8 +138,20 @@ pub fn text(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]
         counts.read, counts.rejected, counts.skipped
     );
     for a in statuses {
-        let _ = writeln!(out, "\n{}  {}  (score {})", a.id, a.title, score_text(a.score));
-        let width = a.commitments.iter().map(|c| c.id.len()).max().unwrap_or(10).max(10);
+        let _ = writeln!(
+            out,
+            "\n{}  {}  (score {})",
+            a.id,
+            a.title,
+            score_text(a.score)
+        );
+        let width = a
+            .commitments
+            .iter()
+            .map(|c| c.id.len())
+            .max()
+            .unwrap_or(10)
+            .max(10);
         let _ = writeln!(
             out,
             "  {:<11}  {:<width$}  {:<10}  {:<13}  REASON",
@@ -141,7 +159,11 @@ pub fn text(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]
         );
         for c in &a.commitments {
             let status = format!("{:<11}", c.status.as_str());
-            let status = if colour_on { format!("{}{status}\x1b[0m", colour(c.status)) } else { status };
+            let status = if colour_on {
+                format!("{}{status}\x1b[0m", colour(c.status))
+            } else {
+                status
+            };
             let _ = writeln!(
                 out,
                 "  {status}  {:<width$}  {:<10}  {:<13}  {}",
@@ -160,7 +182,12 @@ fn md_escape(s: &str) -> String {
 }
 
 /// A Markdown report: one section and table per agreement.
-pub fn markdown(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus], rules: &RuleSet) -> String {
+pub fn markdown(
+    as_of: NaiveDate,
+    counts: ReportCounts,
+    statuses: &[AgreementStatus],
+    rules: &RuleSet,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Commitment status as of {as_of}\n");
     let _ = writeln!(
@@ -172,7 +199,12 @@ pub fn markdown(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementSta
         let agreement = rules.agreements.iter().find(|r| r.id == a.id);
         let _ = writeln!(out, "## {} (`{}`)\n", md_escape(&a.title), a.id);
         if let Some(r) = agreement {
-            let _ = writeln!(out, "Parties: {}. Signed {}.\n", r.parties.join(", "), r.signed);
+            let _ = writeln!(
+                out,
+                "Parties: {}. Signed {}.\n",
+                r.parties.join(", "),
+                r.signed
+            );
         }
         let scored = a.commitments.iter().filter(|c| c.score.is_some()).count();
         let _ = writeln!(
@@ -181,14 +213,21 @@ pub fn markdown(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementSta
             score_text(a.score),
             a.commitments.len()
         );
-        let _ = writeln!(out, "| Status | Commitment | Due | Last evidence | Evidence | Talk | Breaches | Reason |");
+        let _ = writeln!(
+            out,
+            "| Status | Commitment | Due | Last evidence | Evidence | Talk | Breaches | Reason |"
+        );
         let _ = writeln!(out, "| --- | --- | --- | --- | ---: | ---: | ---: | --- |");
         for c in &a.commitments {
             let title = agreement
                 .and_then(|r| r.commitments.iter().find(|x| x.id == c.id))
                 .map_or(c.id.clone(), |x| x.title.clone());
             let status = c.status.as_str().replace('_', " ");
-            let status = if c.status.is_alarm() { format!("**{status}**") } else { status };
+            let status = if c.status.is_alarm() {
+                format!("**{status}**")
+            } else {
+                status
+            };
             let _ = writeln!(
                 out,
                 "| {status} | {} (`{}`) | {} | {} | {} | {} | {} | {} |",

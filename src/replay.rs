@@ -33,8 +33,10 @@ pub struct EvidenceSet {
 impl EvidenceSet {
     /// Records a report and its hits; a report with the same id replaces the earlier one.
     pub fn add(&mut self, report: &Report, hits: Vec<Hit>) {
-        self.by_id
-            .insert(report.id.as_str().into(), (report.date, hits.into_boxed_slice()));
+        self.by_id.insert(
+            report.id.as_str().into(),
+            (report.date, hits.into_boxed_slice()),
+        );
     }
 
     /// Counts a refused record or file.
@@ -75,7 +77,11 @@ impl EvidenceSet {
 }
 
 /// Evaluates every agreement at `as_of` from per-commitment events (rule order).
-pub fn evaluate_all(rules: &RuleSet, events: &[Vec<Event>], as_of: NaiveDate) -> Vec<AgreementStatus> {
+pub fn evaluate_all(
+    rules: &RuleSet,
+    events: &[Vec<Event>],
+    as_of: NaiveDate,
+) -> Vec<AgreementStatus> {
     let mut offset = 0;
     rules
         .agreements

@@ -53,7 +53,9 @@ impl Cron {
 
     /// The date of the first fire time that falls on a day after `date` (SPEC §4 cadence due).
     pub fn first_day_after(&self, date: NaiveDate) -> Option<NaiveDate> {
-        let end_of_day = date.and_time(NaiveTime::from_hms_opt(23, 59, 59)?).and_utc();
+        let end_of_day = date
+            .and_time(NaiveTime::from_hms_opt(23, 59, 59)?)
+            .and_utc();
         self.next_after(end_of_day).map(|t| t.date_naive())
     }
 }
@@ -168,7 +170,10 @@ mod tests {
         assert_eq!(translate_day_of_week("5-7").unwrap(), "SUN,FRI,SAT");
         assert_eq!(translate_day_of_week("1-5/2").unwrap(), "MON,WED,FRI");
         assert_eq!(translate_day_of_week("0-7").unwrap(), "*");
-        assert_eq!(translate_day_of_week("mon-fri").unwrap(), "MON,TUE,WED,THU,FRI");
+        assert_eq!(
+            translate_day_of_week("mon-fri").unwrap(),
+            "MON,TUE,WED,THU,FRI"
+        );
         assert!(translate_day_of_week("8").is_err());
         assert!(translate_day_of_week("5-1").is_err());
     }
@@ -217,7 +222,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "* *", "61 * * * * *", "0 0 * * * * * *", "@fortnightly", "0 0 * * 0 extra x"] {
+        for bad in [
+            "",
+            "* *",
+            "61 * * * * *",
+            "0 0 * * * * * *",
+            "@fortnightly",
+            "0 0 * * 0 extra x",
+        ] {
             assert!(Cron::parse(bad).is_err(), "{bad:?}");
         }
     }

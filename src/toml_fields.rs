@@ -170,7 +170,11 @@ impl<'t, 'i> Section<'t, 'i> {
     }
 
     /// A calendar date: a TOML local date (`2007-09-18`) or the same as a string.
-    pub fn date(&self, problems: &mut Problems<'_>, key: &str) -> Option<(NaiveDate, Range<usize>)> {
+    pub fn date(
+        &self,
+        problems: &mut Problems<'_>,
+        key: &str,
+    ) -> Option<(NaiveDate, Range<usize>)> {
         let v = self.value(key)?;
         let span = v.span();
         let parsed = match v.get_ref() {
@@ -179,11 +183,16 @@ impl<'t, 'i> Section<'t, 'i> {
                     NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
                         .ok_or_else(|| format!("{dt} is not a calendar date"))
                 }
-                _ => Err(format!("{dt} has a time; a date alone is expected, like 2007-09-18")),
+                _ => Err(format!(
+                    "{dt} has a time; a date alone is expected, like 2007-09-18"
+                )),
             },
             DeValue::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map_err(|_| format!("{s:?} is not a date like 2007-09-18")),
-            other => Err(format!("found {}, expected a date like 2007-09-18", type_name(other))),
+            other => Err(format!(
+                "found {}, expected a date like 2007-09-18",
+                type_name(other)
+            )),
         };
         match parsed {
             Ok(d) => Some((d, span)),
@@ -196,7 +205,12 @@ impl<'t, 'i> Section<'t, 'i> {
 
     /// An array of tables (`[[key]]`), each as a section named `name` with `{n}` replaced by
     /// its 1-based number.
-    pub fn tables(&self, problems: &mut Problems<'_>, key: &str, name: &str) -> Vec<Section<'t, 'i>> {
+    pub fn tables(
+        &self,
+        problems: &mut Problems<'_>,
+        key: &str,
+        name: &str,
+    ) -> Vec<Section<'t, 'i>> {
         let Some(v) = self.value(key) else {
             return Vec::new();
         };
@@ -214,9 +228,11 @@ impl<'t, 'i> Section<'t, 'i> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item.get_ref() {
-                DeValue::Table(t) => {
-                    out.push(Section::new(t, item.span(), name.replace("{n}", &(i + 1).to_string())))
-                }
+                DeValue::Table(t) => out.push(Section::new(
+                    t,
+                    item.span(),
+                    name.replace("{n}", &(i + 1).to_string()),
+                )),
                 other => problems.add(
                     &item.span(),
                     format!("`{key}` must hold tables, found {}", type_name(other)),
@@ -257,7 +273,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Parses `text` into a spanned table, or records the syntax error.
-pub fn parse_document<'i>(problems: &mut Problems<'_>, text: &'i str) -> Option<Spanned<DeTable<'i>>> {
+pub fn parse_document<'i>(
+    problems: &mut Problems<'_>,
+    text: &'i str,
+) -> Option<Spanned<DeTable<'i>>> {
     match DeTable::parse(text) {
         Ok(t) => Some(t),
         Err(e) => {

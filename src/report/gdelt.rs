@@ -37,15 +37,34 @@ struct Layout {
 
 fn layout(columns: usize) -> Option<Layout> {
     match columns {
-        57 => Some(Layout { version: "GDELT 1.0", action_geo_name: 50, date_added: 56, url: None }),
-        58 => Some(Layout { version: "GDELT 1.0", action_geo_name: 50, date_added: 56, url: Some(57) }),
-        61 => Some(Layout { version: "GDELT 2.0", action_geo_name: 53, date_added: 59, url: Some(60) }),
+        57 => Some(Layout {
+            version: "GDELT 1.0",
+            action_geo_name: 50,
+            date_added: 56,
+            url: None,
+        }),
+        58 => Some(Layout {
+            version: "GDELT 1.0",
+            action_geo_name: 50,
+            date_added: 56,
+            url: Some(57),
+        }),
+        61 => Some(Layout {
+            version: "GDELT 2.0",
+            action_geo_name: 53,
+            date_added: 59,
+            url: Some(60),
+        }),
         _ => None,
     }
 }
 
 /// Reads every row of `reader`, calling `each` with its outcome.
-pub fn read(path: &Path, mut reader: impl BufRead, each: &mut dyn FnMut(Row)) -> std::io::Result<()> {
+pub fn read(
+    path: &Path,
+    mut reader: impl BufRead,
+    each: &mut dyn FnMut(Row),
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut line = 0;
     loop {
@@ -58,7 +77,10 @@ pub fn read(path: &Path, mut reader: impl BufRead, each: &mut dyn FnMut(Row)) ->
         if line == 1 {
             bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         }
-        while let Some(rest) = bytes.strip_suffix(b"\n").or_else(|| bytes.strip_suffix(b"\r")) {
+        while let Some(rest) = bytes
+            .strip_suffix(b"\n")
+            .or_else(|| bytes.strip_suffix(b"\r"))
+        {
             bytes = rest;
         }
         if bytes.is_empty() {
@@ -76,7 +98,11 @@ pub fn read(path: &Path, mut reader: impl BufRead, each: &mut dyn FnMut(Row)) ->
                 continue;
             }
         };
-        if line == 1 && text.get(..13).is_some_and(|h| h.eq_ignore_ascii_case("GLOBALEVENTID")) {
+        if line == 1
+            && text
+                .get(..13)
+                .is_some_and(|h| h.eq_ignore_ascii_case("GLOBALEVENTID"))
+        {
             continue;
         }
         each(row(path, line, text));
@@ -102,7 +128,10 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         return reject(Some("GLOBALEVENTID"), format!("{id:?} is not a number"));
     }
     let Some(date) = gdelt_date(cols[SQLDATE]) else {
-        return reject(Some("SQLDATE"), format!("{:?} is not a date YYYYMMDD", cols[SQLDATE]));
+        return reject(
+            Some("SQLDATE"),
+            format!("{:?} is not a date YYYYMMDD", cols[SQLDATE]),
+        );
     };
     let code = cols[EVENT_CODE];
     let kind = if (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -111,10 +140,16 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         None
     };
     let Some(kind) = kind else {
-        return reject(Some("EventCode"), format!("{code:?} is not a CAMEO event code"));
+        return reject(
+            Some("EventCode"),
+            format!("{code:?} is not a CAMEO event code"),
+        );
     };
     let mut actors = Vec::with_capacity(2);
-    for (col, field) in [(ACTOR1_COUNTRY, "Actor1CountryCode"), (ACTOR2_COUNTRY, "Actor2CountryCode")] {
+    for (col, field) in [
+        (ACTOR1_COUNTRY, "Actor1CountryCode"),
+        (ACTOR2_COUNTRY, "Actor2CountryCode"),
+    ] {
         let c = cols[col].trim();
         if c.is_empty() {
             continue;
@@ -137,9 +172,16 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
     }
     let name = |name_col: usize, code_col: usize| {
         let n = cols[name_col].trim();
-        if n.is_empty() { cols[code_col].trim() } else { n }
+        if n.is_empty() {
+            cols[code_col].trim()
+        } else {
+            n
+        }
     };
-    let (a1, a2) = (name(ACTOR1_NAME, ACTOR1_CODE), name(ACTOR2_NAME, ACTOR2_CODE));
+    let (a1, a2) = (
+        name(ACTOR1_NAME, ACTOR1_CODE),
+        name(ACTOR2_NAME, ACTOR2_CODE),
+    );
     let who = match (a1.is_empty(), a2.is_empty()) {
         (false, false) => format!("{a1} / {a2}"),
         (false, true) => a1.to_string(),
@@ -147,7 +189,11 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
     };
     let what = cameo_description(code).unwrap_or("event");
     let place = cols[layout.action_geo_name].trim();
-    let body = if place.is_empty() { String::new() } else { format!("Location: {place}") };
+    let body = if place.is_empty() {
+        String::new()
+    } else {
+        format!("Location: {place}")
+    };
     let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
     let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
     Row::Report(Report {
@@ -195,8 +241,14 @@ mod tests {
     #[test]
     fn descriptions() {
         assert_eq!(cameo_description("042"), Some("Make a visit"));
-        assert_eq!(cameo_description("044"), Some("Meet at a \"third\" location"));
-        assert_eq!(cameo_description("20"), Some("USE UNCONVENTIONAL MASS VIOLENCE"));
+        assert_eq!(
+            cameo_description("044"),
+            Some("Meet at a \"third\" location")
+        );
+        assert_eq!(
+            cameo_description("20"),
+            Some("USE UNCONVENTIONAL MASS VIOLENCE")
+        );
         assert_eq!(cameo_description("999"), None);
     }
 
@@ -239,7 +291,9 @@ mod tests {
         );
         assert_eq!(
             outcomes(&text),
-            vec!["report", "skipped", "rejected", "rejected", "rejected", "rejected"]
+            vec![
+                "report", "skipped", "rejected", "rejected", "rejected", "rejected"
+            ]
         );
         let mut report = None;
         read(Path::new("x"), good.as_bytes(), &mut |r| {

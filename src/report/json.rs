@@ -10,7 +10,10 @@ use std::io::{BufRead, Read};
 /// Converts one parsed JSON value into raw fields; anything but an object is refused.
 pub fn raw_report(value: Value) -> Result<RawReport, String> {
     let Value::Object(map) = value else {
-        return Err(format!("a report must be a JSON object, found {}", json_type(&value)));
+        return Err(format!(
+            "a report must be a JSON object, found {}",
+            json_type(&value)
+        ));
     };
     let fields = map
         .into_iter()
@@ -85,13 +88,20 @@ pub fn read_lines(
             return Ok(());
         }
         line += 1;
-        let bytes = if line == 1 { buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf) } else { &buf[..] };
+        let bytes = if line == 1 {
+            buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf)
+        } else {
+            &buf[..]
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let parsed = match std::str::from_utf8(bytes) {
             Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| format!("JSON error: {e}")),
-            Err(e) => Err(format!("line is not valid UTF-8 (byte {})", e.valid_up_to())),
+            Err(e) => Err(format!(
+                "line is not valid UTF-8 (byte {})",
+                e.valid_up_to()
+            )),
         };
         each(line, parsed);
     }
@@ -120,8 +130,10 @@ mod tests {
     #[test]
     fn lines() {
         let mut seen = Vec::new();
-        read_lines(&b"{}\n\n  \n{\"x\": [1]}\nnot json\n"[..], &mut |n, v| seen.push((n, v.is_ok())))
-            .unwrap();
+        read_lines(&b"{}\n\n  \n{\"x\": [1]}\nnot json\n"[..], &mut |n, v| {
+            seen.push((n, v.is_ok()))
+        })
+        .unwrap();
         assert_eq!(seen, vec![(1, true), (4, true), (5, false)]);
     }
 

@@ -24,7 +24,10 @@ pub fn raw_report(text: &str) -> Result<RawReport, (usize, String)> {
         offset += line.len();
     }
     let Some((front_end, body_start, _closing_line)) = closing else {
-        return Err((1, "the front matter opened on line 1 is never closed by a `+++` line".into()));
+        return Err((
+            1,
+            "the front matter opened on line 1 is never closed by a `+++` line".into(),
+        ));
     };
     let mut raw = super::toml::raw_report(&text[front_start..front_end], 2)?;
     let body = text[body_start..].trim();
@@ -35,7 +38,8 @@ pub fn raw_report(text: &str) -> Result<RawReport, (usize, String)> {
                 "field `body`: given in the front matter and as text after it; keep one".into(),
             ));
         }
-        raw.fields.push(("body".into(), RawValue::Str(body.to_string()), 0));
+        raw.fields
+            .push(("body".into(), RawValue::Str(body.to_string()), 0));
     }
     Ok(raw)
 }
@@ -51,7 +55,10 @@ mod tests {
         assert_eq!(raw.fields[0].0, "date");
         assert_eq!(raw.fields[0].2, 2);
         assert_eq!(raw.fields[1].2, 3);
-        assert_eq!(raw.fields[2], ("body".into(), RawValue::Str("The body.".into()), 0));
+        assert_eq!(
+            raw.fields[2],
+            ("body".into(), RawValue::Str("The body.".into()), 0)
+        );
     }
 
     #[test]
@@ -59,7 +66,12 @@ mod tests {
         let t = "+++\r\nkind = \"meeting\"\r\n+++\r\nbody\r\n";
         assert!(raw_report(t).is_ok());
         assert_eq!(raw_report("no front matter").unwrap_err().0, 1);
-        assert!(raw_report("+++\ndate = 2013-05-27\n").unwrap_err().1.contains("never closed"));
+        assert!(
+            raw_report("+++\ndate = 2013-05-27\n")
+                .unwrap_err()
+                .1
+                .contains("never closed")
+        );
         assert_eq!(raw_report("+++\nok = 1\nbad = \n+++\n").unwrap_err().0, 3);
     }
 }

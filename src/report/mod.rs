@@ -140,8 +140,7 @@ pub struct FieldError {
 }
 
 const FIELDS: &[&str] = &[
-    "id", "date", "actors", "kind", "cameo", "title", "body", "topics", "source", "url",
-    "reported",
+    "id", "date", "actors", "kind", "cameo", "title", "body", "topics", "source", "url", "reported",
 ];
 
 /// Longest accepted explicit id, in bytes.
@@ -315,7 +314,10 @@ fn string(value: RawValue) -> Result<String, String> {
 fn strings(value: RawValue) -> Result<Vec<String>, String> {
     match value {
         RawValue::List(items) => items.into_iter().map(string).collect(),
-        other => Err(format!("must be a list of strings, found {}", describe(&other))),
+        other => Err(format!(
+            "must be a list of strings, found {}",
+            describe(&other)
+        )),
     }
 }
 
@@ -364,7 +366,12 @@ pub struct Rejection {
 
 impl Rejection {
     /// A refusal at `location` of `path`.
-    pub fn new(path: &Path, location: Location, field: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn new(
+        path: &Path,
+        location: Location,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         Rejection {
             path: path.to_path_buf(),
             location,
@@ -454,24 +461,100 @@ mod tests {
             ("date", RawValue::Date("2011-02-08".into())),
         ]))
         .unwrap();
-        assert_eq!(r.id, again.id, "field order and format do not change the id");
+        assert_eq!(
+            r.id, again.id,
+            "field order and format do not change the id"
+        );
     }
 
     #[test]
     fn names_the_bad_field() {
         let cases: Vec<(Vec<(&str, RawValue)>, &str)> = vec![
-            (vec![("actors", list(&["KGZ"])), ("kind", s("meeting"))], "date"),
-            (vec![("date", s("2023-02-30")), ("actors", list(&["KGZ"])), ("kind", s("meeting"))], "date"),
-            (vec![("date", s("2023-02-03")), ("kind", s("meeting"))], "actors"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&[])), ("kind", s("meeting"))], "actors"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("kind", s("talks"))], "kind"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"]))], "kind"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("04a"))], "cameo"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("04211"))], "cameo"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("cameo", s("990"))], "cameo"),
-            (vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"])), ("kind", s("action")), ("titel", s("x"))], "titel"),
-            (vec![("date", s("2023-02-03")), ("actors", s("KGZ")), ("kind", s("action"))], "actors"),
-            (vec![("date", RawValue::Other("a number")), ("actors", list(&["KGZ"])), ("kind", s("action"))], "date"),
+            (
+                vec![("actors", list(&["KGZ"])), ("kind", s("meeting"))],
+                "date",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-30")),
+                    ("actors", list(&["KGZ"])),
+                    ("kind", s("meeting")),
+                ],
+                "date",
+            ),
+            (
+                vec![("date", s("2023-02-03")), ("kind", s("meeting"))],
+                "actors",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&[])),
+                    ("kind", s("meeting")),
+                ],
+                "actors",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&["KGZ"])),
+                    ("kind", s("talks")),
+                ],
+                "kind",
+            ),
+            (
+                vec![("date", s("2023-02-03")), ("actors", list(&["KGZ"]))],
+                "kind",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&["KGZ"])),
+                    ("cameo", s("04a")),
+                ],
+                "cameo",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&["KGZ"])),
+                    ("cameo", s("04211")),
+                ],
+                "cameo",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&["KGZ"])),
+                    ("cameo", s("990")),
+                ],
+                "cameo",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", list(&["KGZ"])),
+                    ("kind", s("action")),
+                    ("titel", s("x")),
+                ],
+                "titel",
+            ),
+            (
+                vec![
+                    ("date", s("2023-02-03")),
+                    ("actors", s("KGZ")),
+                    ("kind", s("action")),
+                ],
+                "actors",
+            ),
+            (
+                vec![
+                    ("date", RawValue::Other("a number")),
+                    ("actors", list(&["KGZ"])),
+                    ("kind", s("action")),
+                ],
+                "date",
+            ),
         ];
         for (fields, field) in cases {
             let e = Report::from_raw(raw(&fields)).unwrap_err();

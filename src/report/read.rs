@@ -86,7 +86,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if is_hidden_or_partial(&name.to_string_lossy()) {
             continue;
         }
-        let is_dir = std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::metadata(entry.path())
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         entries.push((entry.path(), is_dir));
     }
     entries.sort();
@@ -118,7 +120,8 @@ impl<R: Read> Read for Counting<R> {
 /// Reads one file, calling `each` for every record. Never fails: a file that cannot be read
 /// at all becomes one [`Item::Rejected`] for the whole file.
 pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item)) {
-    let reject_file = |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
+    let reject_file =
+        |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
     let Some(format) = Format::from_path(path) else {
         each(reject_file(
             "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv"
@@ -135,7 +138,10 @@ pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item))
     };
     let reader = BufReader::with_capacity(
         256 * 1024,
-        Counting { inner: file, counter: options.progress.clone() },
+        Counting {
+            inner: file,
+            counter: options.progress.clone(),
+        },
     );
     let result = match format {
         Format::Toml | Format::Markdown => read_single(path, format, reader, each),
@@ -143,10 +149,7 @@ pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item))
             let mut on_value = |n: usize, v: serde_json::Value| {
                 each(from_raw(path, Location::Record(n), json::raw_report(v)));
             };
-            json::read_document(reader, &mut on_value).map_err(|e| {
-                // serde_json names line and column of a syntax error itself.
-                e
-            })
+            json::read_document(reader, &mut on_value)
         }
         Format::JsonLines => {
             let mut on_line = |n: usize, v: Result<serde_json::Value, String>| {
@@ -181,11 +184,22 @@ fn from_raw(path: &Path, location: Location, raw: Result<RawReport, String>) -> 
     }
 }
 
-fn read_single(path: &Path, format: Format, mut reader: impl Read, each: &mut dyn FnMut(Item)) -> Result<(), String> {
+fn read_single(
+    path: &Path,
+    format: Format,
+    mut reader: impl Read,
+    each: &mut dyn FnMut(Item),
+) -> Result<(), String> {
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|e| format!("read error: {e}"))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| format!("file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))?;
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("read error: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "file is not valid UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let raw = match format {
         Format::Toml => super::toml::raw_report(text, 1),
@@ -194,7 +208,11 @@ fn read_single(path: &Path, format: Format, mut reader: impl Read, each: &mut dy
     let item = match raw {
         Ok(raw) => from_raw(path, Location::File, Ok(raw)),
         Err((line, message)) => {
-            let loc = if line == 0 { Location::File } else { Location::Line(line) };
+            let loc = if line == 0 {
+                Location::File
+            } else {
+                Location::Line(line)
+            };
             Item::Rejected(Rejection::new(path, loc, None, message))
         }
     };
@@ -208,8 +226,14 @@ mod tests {
 
     #[test]
     fn formats_by_extension() {
-        assert_eq!(Format::from_path(Path::new("a/20191024143000.export.CSV")), Some(Format::Gdelt));
-        assert_eq!(Format::from_path(Path::new("a.NDJSON")), Some(Format::JsonLines));
+        assert_eq!(
+            Format::from_path(Path::new("a/20191024143000.export.CSV")),
+            Some(Format::Gdelt)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("a.NDJSON")),
+            Some(Format::JsonLines)
+        );
         assert_eq!(Format::from_path(Path::new("a.Md")), Some(Format::Markdown));
         assert_eq!(Format::from_path(Path::new("a.pdf")), None);
         assert_eq!(Format::from_path(Path::new("README")), None);

@@ -9,7 +9,10 @@ use ::toml::de::{DeTable, DeValue};
 pub fn raw_report(text: &str, first_line: usize) -> Result<RawReport, (usize, String)> {
     let doc = DeTable::parse(text).map_err(|e| {
         let line = e.span().map_or(0, |s| line_column(text, s.start).0);
-        (line + first_line - 1, format!("TOML syntax error: {}", e.message().trim()))
+        (
+            line + first_line - 1,
+            format!("TOML syntax error: {}", e.message().trim()),
+        )
     })?;
     let mut fields: Vec<(String, RawValue, usize)> = doc
         .get_ref()

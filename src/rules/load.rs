@@ -51,8 +51,12 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
     })?;
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let entry = entry
-            .map_err(|e| vec![Problem::whole_file(dir, format!("cannot list rules folder: {e}"))])?;
+        let entry = entry.map_err(|e| {
+            vec![Problem::whole_file(
+                dir,
+                format!("cannot list rules folder: {e}"),
+            )]
+        })?;
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
@@ -105,12 +109,19 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
 
 /// Loads one rule file.
 pub fn load_file(path: &Path) -> Result<Agreement, Vec<Problem>> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![Problem::whole_file(path, format!("cannot read rule file: {e}"))])?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Problem::whole_file(
+            path,
+            format!("cannot read rule file: {e}"),
+        )]
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         vec![Problem::whole_file(
             path,
-            format!("rule file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            format!(
+                "rule file is not valid UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
         )]
     })?;
     load_str(path, &text)
@@ -147,12 +158,17 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
     };
     let a = Section::new(table, value.span(), "[agreement]");
     a.check_keys(p, AGREEMENT_KEYS);
-    let id = a.required_string(p, "id").and_then(|(s, span)| checked_id(p, s, &span));
+    let id = a
+        .required_string(p, "id")
+        .and_then(|(s, span)| checked_id(p, s, &span));
     let title = a.required_string(p, "title").map(|(s, _)| s);
     let parties = match a.strings(p, "parties") {
         Some(list) => {
             if list.is_empty() {
-                p.add(&a.value("parties").map_or(a.span.clone(), |v| v.span()), "[agreement] `parties` must name at least one party");
+                p.add(
+                    &a.value("parties").map_or(a.span.clone(), |v| v.span()),
+                    "[agreement] `parties` must name at least one party",
+                );
             }
             Some(checked_parties(p, list, "[agreement]"))
         }
@@ -187,9 +203,15 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
     for section in &sections {
         if let Some(id) = section.value("id")
             && let Some(text) = id.get_ref().as_str()
-            && let Some(first) = ids.insert(text.to_string(), crate::problem::line_column(p.text, id.span().start).0)
+            && let Some(first) = ids.insert(
+                text.to_string(),
+                crate::problem::line_column(p.text, id.span().start).0,
+            )
         {
-            p.add(&id.span(), format!("commitment id `{text}` is already used on line {first}"));
+            p.add(
+                &id.span(),
+                format!("commitment id `{text}` is already used on line {first}"),
+            );
         }
         if let Some(c) = read_commitment(p, section, parties.as_deref(), signed) {
             commitments.push(c);
@@ -215,16 +237,28 @@ fn checked_id(p: &mut Problems<'_>, id: String, span: &Range<usize>) -> Option<S
     if ok {
         Some(id)
     } else {
-        p.add(span, format!("id {id:?} must be made of a-z, 0-9 and '-' only, and not be empty"));
+        p.add(
+            span,
+            format!("id {id:?} must be made of a-z, 0-9 and '-' only, and not be empty"),
+        );
         None
     }
 }
 
-fn checked_parties(p: &mut Problems<'_>, list: Vec<(String, Range<usize>)>, owner: &str) -> Vec<String> {
+fn checked_parties(
+    p: &mut Problems<'_>,
+    list: Vec<(String, Range<usize>)>,
+    owner: &str,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(list.len());
     for (party, span) in list {
         if party.len() != 3 || !party.bytes().all(|b| b.is_ascii_uppercase()) {
-            p.add(&span, format!("party {party:?} in {owner} must be a 3-letter upper-case code such as \"KGZ\""));
+            p.add(
+                &span,
+                format!(
+                    "party {party:?} in {owner} must be a 3-letter upper-case code such as \"KGZ\""
+                ),
+            );
         } else if out.contains(&party) {
             p.add(&span, format!("party {party:?} is listed twice in {owner}"));
         } else {
@@ -232,7 +266,10 @@ fn checked_parties(p: &mut Problems<'_>, list: Vec<(String, Range<usize>)>, owne
         }
     }
     if out.len() > MAX_PARTIES {
-        p.add(&(0..0), format!("{owner} lists more than {MAX_PARTIES} parties"));
+        p.add(
+            &(0..0),
+            format!("{owner} lists more than {MAX_PARTIES} parties"),
+        );
     }
     out
 }
@@ -264,7 +301,11 @@ fn choice<T: Copy>(
             let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
             p.add(
                 &span,
-                format!("`{key}` in {} is {text:?}; expected one of: {}", s.name, names.join(", ")),
+                format!(
+                    "`{key}` in {} is {text:?}; expected one of: {}",
+                    s.name,
+                    names.join(", ")
+                ),
             );
             default
         }
@@ -287,7 +328,9 @@ fn read_commitment(
         None => s,
     };
     s.check_keys(p, COMMITMENT_KEYS);
-    let id = s.required_string(p, "id").and_then(|(v, span)| checked_id(p, v, &span));
+    let id = s
+        .required_string(p, "id")
+        .and_then(|(v, span)| checked_id(p, v, &span));
     let title = s.required_string(p, "title").map(|(v, _)| v);
     let quote = s.string(p, "quote").map(|(v, _)| v);
     let parties = match s.strings(p, "parties") {
@@ -295,16 +338,22 @@ fn read_commitment(
             let span = s.value("parties").map_or(s.span.clone(), |v| v.span());
             let checked = checked_parties(p, list, &s.name);
             if checked.is_empty() {
-                p.add(&span, format!("`parties` in {} must name at least one party", s.name));
+                p.add(
+                    &span,
+                    format!("`parties` in {} must name at least one party", s.name),
+                );
             }
             if let Some(all) = agreement_parties {
                 for party in &checked {
                     if !all.contains(party) {
-                        p.add(&span, format!(
-                            "party {party:?} of {} is not a party of the agreement ({})",
-                            s.name,
-                            all.join(", ")
-                        ));
+                        p.add(
+                            &span,
+                            format!(
+                                "party {party:?} of {} is not a party of the agreement ({})",
+                                s.name,
+                                all.join(", ")
+                            ),
+                        );
                     }
                 }
             }
@@ -317,7 +366,11 @@ fn read_commitment(
         p,
         s,
         "follow_up_by",
-        &[("joint", FollowUp::Joint), ("each", FollowUp::Each), ("any", FollowUp::Any)],
+        &[
+            ("joint", FollowUp::Joint),
+            ("each", FollowUp::Each),
+            ("any", FollowUp::Any),
+        ],
         FollowUp::Joint,
     );
     let min_strength = choice(
@@ -336,7 +389,11 @@ fn read_commitment(
         p,
         s,
         "severity",
-        &[("low", Severity::Low), ("medium", Severity::Medium), ("high", Severity::High)],
+        &[
+            ("low", Severity::Low),
+            ("medium", Severity::Medium),
+            ("high", Severity::High),
+        ],
         Severity::Medium,
     );
     let starts = match s.value("starts") {
@@ -347,34 +404,52 @@ fn read_commitment(
     let window_given = s.value("window").is_some();
     let cadence_given = s.value("cadence").is_some();
     let deadline_given = s.value("deadline").is_some();
-    let given = [window_given, cadence_given, deadline_given].iter().filter(|&&g| g).count();
-    let window = if window_given { duration(p, s, "window") } else { None };
+    let given = [window_given, cadence_given, deadline_given]
+        .iter()
+        .filter(|&&g| g)
+        .count();
+    let window = if window_given {
+        duration(p, s, "window")
+    } else {
+        None
+    };
     if let Some(w) = window
         && w.is_zero()
     {
         let span = s.value("window").map_or(s.span.clone(), |v| v.span());
-        p.add(&span, format!("`window` in {} must be longer than 0d", s.name));
+        p.add(
+            &span,
+            format!("`window` in {} must be longer than 0d", s.name),
+        );
     }
     let cadence = if cadence_given {
-        s.string(p, "cadence").and_then(|(text, span)| match Cron::parse(&text) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                p.add(&span, format!("`cadence` in {}: {e}", s.name));
-                None
-            }
-        })
+        s.string(p, "cadence")
+            .and_then(|(text, span)| match Cron::parse(&text) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    p.add(&span, format!("`cadence` in {}: {e}", s.name));
+                    None
+                }
+            })
     } else {
         None
     };
-    let deadline = if deadline_given { s.date(p, "deadline") } else { None };
+    let deadline = if deadline_given {
+        s.date(p, "deadline")
+    } else {
+        None
+    };
     let timing = match given {
         0 => {
-            p.add(&s.span, format!("{} needs one of `window`, `cadence` or `deadline`", s.name));
+            p.add(
+                &s.span,
+                format!("{} needs one of `window`, `cadence` or `deadline`", s.name),
+            );
             None
         }
         1 => window
             .map(Timing::Window)
-            .or(cadence.map(Timing::Cadence))
+            .or(cadence.map(|c| Timing::Cadence(Box::new(c))))
             .or(deadline.clone().map(|(d, _)| Timing::Deadline(d))),
         _ => {
             let span = ["window", "cadence", "deadline"]
@@ -383,16 +458,29 @@ fn read_commitment(
                 .map(|v| v.span())
                 .nth(1)
                 .unwrap_or(s.span.clone());
-            p.add(&span, format!("{} must have exactly one of `window`, `cadence` or `deadline`, not several", s.name));
+            p.add(
+                &span,
+                format!(
+                    "{} must have exactly one of `window`, `cadence` or `deadline`, not several",
+                    s.name
+                ),
+            );
             None
         }
     };
     if let (Some((d, span)), Some(start)) = (&deadline, starts)
         && *d < start
     {
-        p.add(span, format!("`deadline` {d} in {} is before its start {start}", s.name));
+        p.add(
+            span,
+            format!("`deadline` {d} in {} is before its start {start}", s.name),
+        );
     }
-    let grace = if s.value("grace").is_some() { duration(p, s, "grace") } else { Some(Duration::default()) };
+    let grace = if s.value("grace").is_some() {
+        duration(p, s, "grace")
+    } else {
+        Some(Duration::default())
+    };
     let breach_window = if s.value("breach_window").is_some() {
         duration(p, s, "breach_window")
     } else {
@@ -403,13 +491,33 @@ fn read_commitment(
         .map(|l| l.into_iter().map(|(v, _)| v).collect())
         .unwrap_or_default();
 
-    let evidence_sections = s.tables(p, "evidence", &format!("evidence alternative {{n}} of {}", s.name));
+    let evidence_sections = s.tables(
+        p,
+        "evidence",
+        &format!("evidence alternative {{n}} of {}", s.name),
+    );
     if evidence_sections.is_empty() && s.value("evidence").is_none() {
-        p.add(&s.span, format!("{} needs at least one [[commitment.evidence]] alternative", s.name));
+        p.add(
+            &s.span,
+            format!(
+                "{} needs at least one [[commitment.evidence]] alternative",
+                s.name
+            ),
+        );
     }
-    let evidence: Vec<Matcher> = evidence_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
-    let breach_sections = s.tables(p, "breach", &format!("breach alternative {{n}} of {}", s.name));
-    let breach: Vec<Matcher> = breach_sections.iter().filter_map(|m| read_matcher(p, m)).collect();
+    let evidence: Vec<Matcher> = evidence_sections
+        .iter()
+        .filter_map(|m| read_matcher(p, m))
+        .collect();
+    let breach_sections = s.tables(
+        p,
+        "breach",
+        &format!("breach alternative {{n}} of {}", s.name),
+    );
+    let breach: Vec<Matcher> = breach_sections
+        .iter()
+        .filter_map(|m| read_matcher(p, m))
+        .collect();
     let evidence_ok = evidence.len() == evidence_sections.len();
     let breach_ok = breach.len() == breach_sections.len();
 
@@ -441,7 +549,13 @@ fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
             if (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
                 m.cameo.push(code);
             } else {
-                p.add(&span, format!("cameo prefix {code:?} in {} must be 2 to 4 digits, such as \"062\"", s.name));
+                p.add(
+                    &span,
+                    format!(
+                        "cameo prefix {code:?} in {} must be 2 to 4 digits, such as \"062\"",
+                        s.name
+                    ),
+                );
             }
         }
     }
@@ -457,7 +571,10 @@ fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
         }
     }
     if let Some(list) = s.strings(p, "topics") {
-        m.topics = phrases(p, s, list, "topics").into_iter().map(|t| t.to_lowercase()).collect();
+        m.topics = phrases(p, s, list, "topics")
+            .into_iter()
+            .map(|t| t.to_lowercase())
+            .collect();
     }
     for (key, target) in [
         ("keywords", &mut m.keywords),
@@ -470,21 +587,42 @@ fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
     }
     let given = MATCHER_KEYS.iter().any(|k| s.value(k).is_some());
     if !given {
-        p.add(&s.span, format!("{} has no field; give at least one of: {}", s.name, MATCHER_KEYS.join(", ")));
+        p.add(
+            &s.span,
+            format!(
+                "{} has no field; give at least one of: {}",
+                s.name,
+                MATCHER_KEYS.join(", ")
+            ),
+        );
         return None;
     }
     (p.list.len() == before).then_some(m)
 }
 
-fn phrases(p: &mut Problems<'_>, s: &Section<'_, '_>, list: Vec<(String, Range<usize>)>, key: &str) -> Vec<String> {
+fn phrases(
+    p: &mut Problems<'_>,
+    s: &Section<'_, '_>,
+    list: Vec<(String, Range<usize>)>,
+    key: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     if list.is_empty() {
         let span = s.value(key).map_or(s.span.clone(), |v| v.span());
-        p.add(&span, format!("`{key}` in {} is an empty list; remove it or give at least one entry", s.name));
+        p.add(
+            &span,
+            format!(
+                "`{key}` in {} is an empty list; remove it or give at least one entry",
+                s.name
+            ),
+        );
     }
     for (phrase, span) in list {
         if phrase.trim().is_empty() {
-            p.add(&span, format!("`{key}` in {} holds an empty phrase", s.name));
+            p.add(
+                &span,
+                format!("`{key}` in {} holds an empty phrase", s.name),
+            );
         } else {
             out.push(phrase);
         }

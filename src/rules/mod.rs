@@ -105,7 +105,7 @@ pub enum Timing {
     /// At least once per rolling window.
     Window(Duration),
     /// After every fire time of a cron schedule.
-    Cadence(Cron),
+    Cadence(Box<Cron>),
     /// Once, by this date.
     Deadline(NaiveDate),
 }

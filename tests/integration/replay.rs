@@ -1,0 +1,199 @@
+use super::*;
+
+fn examples() -> Vec<String> {
+    [
+        "replay",
+        "--rules",
+        "rules",
+        "--reports",
+        "examples/reports",
+        "--as-of",
+        "2009-12-31",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn json_has_exactly_the_spec_shape() {
+    let (v, _) = replay_json(
+        Path::new("rules"),
+        &[Path::new("examples/reports")],
+        "2009-12-31",
+    );
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+    };
+    let mut top = keys(&v);
+    top.sort();
+    assert_eq!(top, ["agreements", "as_of", "reports"]);
+    assert_eq!(v["as_of"], "2009-12-31");
+    assert_eq!(
+        v["reports"],
+        serde_json::json!({"read": 49, "rejected": 0, "skipped": 1})
+    );
+    let a = &v["agreements"][0];
+    let mut ak = keys(a);
+    ak.sort();
+    assert_eq!(ak, ["commitments", "id", "score", "title"]);
+    let c = commitment(&v, "military-cooperation");
+    let mut ck = keys(c);
+    ck.sort();
+    assert_eq!(
+        ck,
+        [
+            "breaches",
+            "due",
+            "evidence",
+            "id",
+            "last_breach",
+            "last_evidence",
+            "parties",
+            "reason",
+            "score",
+            "status",
+            "talk"
+        ]
+    );
+    assert_eq!(c["last_evidence"], serde_json::Value::Null);
+    assert_eq!(c["score"], -1);
+    assert_eq!(c["parties"], serde_json::json!([]));
+    let each = commitment(&v, "border-treaty-ratified");
+    assert_eq!(
+        each["parties"],
+        serde_json::json!([
+            {"party": "KGZ", "status": "pending", "due": "2025-12-31", "last_evidence": null},
+            {"party": "TJK", "status": "pending", "due": "2025-12-31", "last_evidence": null}
+        ])
+    );
+    // rule-file order
+    let ids: Vec<&str> = a["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &ids[..3],
+        [
+            "military-cooperation",
+            "training-facilities",
+            "border-commission"
+        ]
+    );
+    // agreement score: mean of the scored commitments
+    let scores: Vec<f64> = a["commitments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["score"].as_f64())
+        .collect();
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert!((a["score"].as_f64().unwrap() - mean).abs() < 1e-12);
+}
+
+#[test]
+fn text_is_a_table_without_colour_when_piped() {
+    let r = run(pledgewatch().args(examples()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("as of 2009-12-31: 49 reports read, 0 rejected, 1 skipped"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("STATUS       COMMITMENT"), "{}", r.stdout);
+    assert!(r.stdout.contains("  paper_tiger  military-cooperation    2008-09-18  -              no joint agreement or action"));
+    assert!(!r.stdout.contains('\x1b'), "no colour codes in a pipe");
+}
+
+#[test]
+fn markdown_is_a_pasteable_report() {
+    let mut args = examples();
+    args.extend(["--format".into(), "markdown".into()]);
+    let r = run(pledgewatch().args(args));
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .starts_with("# Commitment status as of 2009-12-31\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("## Kyrgyz-Tajik joint statement, Bishkek (`kgz-tjk-2007`)")
+    );
+    assert!(r.stdout.contains(
+        "| Status | Commitment | Due | Last evidence | Evidence | Talk | Breaches | Reason |"
+    ));
+    assert!(r.stdout.contains("| **paper tiger** | Strengthen military co-operation (`military-cooperation`) | 2008-09-18 | - | 0 | 0 | 0 |"));
+}
+
+#[test]
+fn fail_on_exits_3_only_when_a_status_is_present() {
+    let mut args = examples();
+    args.extend(["--fail-on".into(), "paper_tiger,breached".into()]);
+    assert_eq!(run(pledgewatch().args(&args)).code, 3);
+    let mut args = examples();
+    args.extend(["--fail-on".into(), "fulfilled".into()]);
+    assert_eq!(
+        run(pledgewatch().args(&args)).code,
+        0,
+        "nothing is fulfilled in 2009"
+    );
+    let mut args = examples();
+    args.extend(["--fail-on".into(), "paper-tiger".into()]);
+    let r = run(pledgewatch().args(&args));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("is not a status"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors() {
+    let r = run(pledgewatch().args([
+        "replay",
+        "--rules",
+        "rules",
+        "--reports",
+        "examples/reports",
+        "--as-of",
+        "2009-13-01",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a date"), "{}", r.stderr);
+    let r = run(pledgewatch().args(["replay", "--rules", "rules"]));
+    assert_eq!(r.code, 2);
+    let r = run(pledgewatch().args(["replay", "--rules", "rules", "--reports", "no/such/path"]));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no/such/path"), "{}", r.stderr);
+    let r = run(pledgewatch().args([
+        "replay",
+        "--rules",
+        "examples",
+        "--reports",
+        "examples/reports",
+    ]));
+    assert_eq!(r.code, 1, "a folder with no rule files");
+}
+
+#[test]
+fn as_of_defaults_to_today_utc() {
+    let (v, _) = {
+        let r = run(pledgewatch().args([
+            "replay",
+            "--rules",
+            "rules",
+            "--reports",
+            "examples/reports",
+            "--format",
+            "json",
+        ]));
+        (
+            serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap(),
+            r,
+        )
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(v["as_of"], today.as_str());
+}
