@@ -61,7 +61,13 @@ pub fn check(source: RulesSource<'_>) -> u8 {
     };
     match rules::load_dir(&dir) {
         Ok(set) => {
-            let compiled = CompiledRules::new(&set);
+            let compiled = match CompiledRules::new(&set) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{}: {e}", dir.display());
+                    return exit::PROBLEMS;
+                }
+            };
             println!(
                 "ok: {} agreement{}, {} commitments, {} distinct phrases in {}",
                 set.agreements.len(),
@@ -117,7 +123,13 @@ pub fn replay(args: ReplayArgs) -> u8 {
             return exit::PROBLEMS;
         }
     };
-    let compiled = CompiledRules::new(&set);
+    let compiled = match CompiledRules::new(&set) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: {e}", args.rules.display());
+            return exit::PROBLEMS;
+        }
+    };
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -137,7 +149,8 @@ pub fn replay(args: ReplayArgs) -> u8 {
                 Notice::Skipped(r) => eprintln!("skipped: {r}"),
             }
         };
-        ingest(&compiled, &files, &options, &mut on_notice)
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ingest(&compiled, &files, &options, threads, &mut on_notice)
     };
     if let Some(p) = progress {
         p.finish();

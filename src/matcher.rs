@@ -57,6 +57,17 @@ pub struct MatchDetail {
     pub phrases: Vec<String>,
 }
 
+/// What, besides a phrase, a report must have for an alternative to be worth checking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Anchor {
+    /// A CAMEO prefix (see [`cameo_key`]).
+    Cameo(u16),
+    /// A report kind.
+    Kind(Kind),
+    /// Nothing: the alternative has only `not_keywords`.
+    Always,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Role {
     Evidence,
@@ -68,7 +79,7 @@ struct Alternative {
     commitment: u32,
     role: Role,
     number: usize,
-    cameo: Vec<String>,
+    cameo: Vec<u16>,
     kinds: u8,
     topics: Vec<String>,
     any: Vec<u32>,
@@ -78,7 +89,7 @@ struct Alternative {
 
 #[derive(Debug)]
 struct Scope {
-    parties: Vec<String>,
+    parties: Vec<u32>,
     follow_up: FollowUp,
     min_strength: Kind,
 }
@@ -98,10 +109,8 @@ pub struct CompiledRules {
     alternatives: Vec<Alternative>,
     scopes: Vec<Scope>,
     by_phrase: Vec<Vec<u32>>,
-    by_cameo: HashMap<String, Vec<u32>>,
+    by_anchor: HashMap<(Anchor, u32), Vec<u32>>,
     by_topic: HashMap<String, Vec<u32>>,
-    by_kind: [Vec<u32>; 5],
-    always: Vec<u32>,
 }
 
 /// Reusable per-thread buffers, so matching allocates nothing per report in the common case.
@@ -112,12 +121,30 @@ pub struct Scratch {
     alt_seen: Vec<u32>,
     found: Vec<u32>,
     candidates: Vec<u32>,
-    results: Vec<(u32, u8)>,
+    cameo_keys: [Option<u16>; 3],
+    actor_codes: Vec<u32>,
+    scope_stamp: Vec<u32>,
+    scope_mask: Vec<u64>,
+    roles: Vec<u8>,
+    touched: Vec<u32>,
     stamp: u32,
 }
 
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
+}
+
+/// True when `text` is ASCII with no white space but single spaces, so that an ASCII
+/// case-insensitive search over it equals a search over its normalized form.
+fn is_plain(text: &str) -> bool {
+    let mut prev_space = false;
+    for &b in text.as_bytes() {
+        if b >= 0x80 || (b.is_ascii_whitespace() && (b != b' ' || prev_space)) {
+            return false;
+        }
+        prev_space = b == b' ';
+    }
+    true
 }
 
 /// Lower-cases `text` and folds every run of white space into one space.
@@ -141,13 +168,41 @@ pub fn normalize(text: &str, out: &mut String) {
     }
 }
 
+/// A dense index for a CAMEO prefix of 2-4 digits.
+fn cameo_key(code: &str) -> Option<u16> {
+    if !(2..=4).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u16 = code.parse().ok()?;
+    let offset = match code.len() {
+        2 => 0,
+        3 => 100,
+        _ => 1100,
+    };
+    Some(offset + value)
+}
+
+/// The keys of a report code's 2-, 3- and 4-digit prefixes.
+fn cameo_prefix_keys(code: Option<&str>) -> [Option<u16>; 3] {
+    let mut keys = [None; 3];
+    if let Some(code) = code {
+        for (slot, len) in keys.iter_mut().zip(2..=4) {
+            if let Some(prefix) = code.get(..len).filter(|_| len <= code.len()) {
+                *slot = cameo_key(prefix);
+            }
+        }
+    }
+    keys
+}
+
 fn kind_bit(k: Kind) -> u8 {
     1 << (k as u8)
 }
 
 impl CompiledRules {
-    /// Compiles every matcher of `rules`.
-    pub fn new(rules: &RuleSet) -> CompiledRules {
+    /// Compiles every matcher of `rules`; fails only when the phrases exceed what the
+    /// automaton can hold.
+    pub fn new(rules: &RuleSet) -> Result<CompiledRules, String> {
         let mut phrase_ids: HashMap<String, u32> = HashMap::new();
         let mut phrases: Vec<Phrase> = Vec::new();
         let mut intern = |p: &str| -> u32 {
@@ -171,7 +226,7 @@ impl CompiledRules {
             for c in &agreement.commitments {
                 let index = scopes.len() as u32;
                 scopes.push(Scope {
-                    parties: c.parties.clone(),
+                    parties: c.parties.iter().map(|p| party_code(p)).collect(),
                     follow_up: c.follow_up_by,
                     min_strength: c.min_strength,
                 });
@@ -184,12 +239,23 @@ impl CompiledRules {
             }
         }
         let mut by_phrase = vec![Vec::new(); phrases.len()];
-        let mut by_cameo: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>> = HashMap::new();
         let mut by_topic: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_kind: [Vec<u32>; 5] = Default::default();
-        let mut always = Vec::new();
         for (i, alt) in alternatives.iter().enumerate() {
             let i = i as u32;
+            // Structural anchors are also keyed by party, so that a report only visits the
+            // alternatives of commitments it can be in scope for: for a joint commitment one
+            // party suffices (all must be present), otherwise any of them.
+            let scope = &scopes[alt.commitment as usize];
+            let parties = match scope.follow_up {
+                FollowUp::Joint => &scope.parties[..1.min(scope.parties.len())],
+                FollowUp::Any | FollowUp::Each => &scope.parties[..],
+            };
+            let mut anchor = |a: Anchor| {
+                for &party in parties {
+                    by_anchor.entry((a, party)).or_default().push(i);
+                }
+            };
             if !alt.any.is_empty() {
                 for &p in &alt.any {
                     by_phrase[p as usize].push(i);
@@ -197,8 +263,8 @@ impl CompiledRules {
             } else if let Some(&p) = alt.all.first() {
                 by_phrase[p as usize].push(i);
             } else if !alt.cameo.is_empty() {
-                for code in &alt.cameo {
-                    by_cameo.entry(code.clone()).or_default().push(i);
+                for &key in &alt.cameo {
+                    anchor(Anchor::Cameo(key));
                 }
             } else if !alt.topics.is_empty() {
                 for t in &alt.topics {
@@ -207,16 +273,16 @@ impl CompiledRules {
             } else if alt.kinds != 0 {
                 for k in Kind::ALL {
                     if alt.kinds & kind_bit(k) != 0 {
-                        by_kind[k as usize].push(i);
+                        anchor(Anchor::Kind(k));
                     }
                 }
             } else {
-                always.push(i);
+                anchor(Anchor::Always);
             }
         }
         for list in by_phrase
             .iter_mut()
-            .chain(by_cameo.values_mut())
+            .chain(by_anchor.values_mut())
             .chain(by_topic.values_mut())
         {
             list.dedup();
@@ -224,22 +290,24 @@ impl CompiledRules {
         let automaton = if phrases.is_empty() {
             None
         } else {
-            AhoCorasick::builder()
+            // The crate picks the automaton: a DFA for few phrases, a contiguous NFA for many
+            // (measured as fast here, with far less memory).
+            let built = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
                 .build(phrases.iter().map(|p| p.text.as_str()))
-                .ok()
+                .map_err(|e| format!("cannot compile the {} rule phrases: {e}", phrases.len()))?;
+            Some(built)
         };
-        CompiledRules {
+        Ok(CompiledRules {
             automaton,
             phrases,
             alternatives,
             scopes,
             by_phrase,
-            by_cameo,
+            by_anchor,
             by_topic,
-            by_kind,
-            always,
-        }
+        })
     }
 
     /// The number of distinct phrases over all rules.
@@ -251,35 +319,25 @@ impl CompiledRules {
     /// evidence, talk or breach for, within that commitment's actor scope.
     pub fn match_report(&self, report: &Report, scratch: &mut Scratch) -> Vec<Hit> {
         self.candidates(report, scratch);
-        let mut hits: Vec<Hit> = Vec::new();
-        // results: (commitment, role bits: 1 evidence, 2 breach), sorted by commitment
-        scratch.results.sort_unstable();
-        let mut i = 0;
-        while i < scratch.results.len() {
-            let commitment = scratch.results[i].0;
-            let mut roles = 0;
-            while i < scratch.results.len() && scratch.results[i].0 == commitment {
-                roles |= scratch.results[i].1;
-                i += 1;
-            }
-            let scope = &self.scopes[commitment as usize];
-            let Some(parties) = in_scope(scope, report) else {
-                continue;
-            };
-            let class = if roles & 2 != 0 {
-                Class::Breach
-            } else if report.kind >= scope.min_strength {
-                Class::Evidence
-            } else {
-                Class::Talk
-            };
-            hits.push(Hit {
-                commitment,
-                class,
-                parties,
-            });
-        }
-        hits
+        scratch
+            .touched
+            .iter()
+            .map(|&commitment| {
+                let c = commitment as usize;
+                let class = if scratch.roles[c] & 2 != 0 {
+                    Class::Breach
+                } else if report.kind >= self.scopes[c].min_strength {
+                    Class::Evidence
+                } else {
+                    Class::Talk
+                };
+                Hit {
+                    commitment,
+                    class,
+                    parties: scratch.scope_mask[c],
+                }
+            })
+            .collect()
     }
 
     /// Which alternatives (and which of their phrases) hold for `report`, for `explain`.
@@ -311,21 +369,24 @@ impl CompiledRules {
         out
     }
 
-    /// Fills `scratch.found` with the phrases present and `scratch.results` with the
-    /// (commitment, role) pairs of alternatives that hold; `scratch.candidates` lists the
-    /// alternatives visited.
+    /// Fills `scratch.found` with the phrases present, `scratch.candidates` with the
+    /// alternatives visited, and `scratch.touched`, `roles` and `scope_mask` with the
+    /// in-scope commitments whose evidence (role 1) or breach (role 2) alternatives hold.
     fn candidates(&self, report: &Report, scratch: &mut Scratch) {
         scratch.stamp = scratch.stamp.wrapping_add(1);
         if scratch.stamp == 0 {
             scratch.phrase_seen.fill(0);
             scratch.alt_seen.fill(0);
+            scratch.scope_stamp.fill(0);
             scratch.stamp = 1;
         }
         scratch.phrase_seen.resize(self.phrases.len(), 0);
         scratch.alt_seen.resize(self.alternatives.len(), 0);
+        scratch.scope_stamp.resize(self.scopes.len(), 0);
+        scratch.scope_mask.resize(self.scopes.len(), 0);
+        scratch.roles.resize(self.scopes.len(), 0);
         scratch.found.clear();
         scratch.candidates.clear();
-        scratch.results.clear();
         let stamp = scratch.stamp;
         if let Some(ac) = &self.automaton {
             for text in [&report.title, &report.body] {
@@ -333,17 +394,27 @@ impl CompiledRules {
                     continue;
                 }
                 let mut norm = std::mem::take(&mut scratch.text);
-                normalize(text, &mut norm);
-                for m in ac.find_overlapping_iter(norm.as_str()) {
+                // Plain ASCII text with single spaces is matched as it is: the automaton is
+                // ASCII case-insensitive. Anything else is normalized first.
+                let haystack: &str = if is_plain(text) {
+                    text
+                } else {
+                    normalize(text, &mut norm);
+                    &norm
+                };
+                for m in ac.find_overlapping_iter(haystack) {
                     let id = m.pattern().as_u32();
                     if scratch.phrase_seen[id as usize] == stamp {
                         continue;
                     }
                     let p = &self.phrases[id as usize];
                     let before_ok = !p.word_start
-                        || !norm[..m.start()].chars().next_back().is_some_and(is_word);
+                        || !haystack[..m.start()]
+                            .chars()
+                            .next_back()
+                            .is_some_and(is_word);
                     let after_ok =
-                        !p.word_end || !norm[m.end()..].chars().next().is_some_and(is_word);
+                        !p.word_end || !haystack[m.end()..].chars().next().is_some_and(is_word);
                     if before_ok && after_ok {
                         scratch.phrase_seen[id as usize] = stamp;
                         scratch.found.push(id);
@@ -364,9 +435,20 @@ impl CompiledRules {
                 visit(alt, scratch);
             }
         }
-        if let Some(code) = &report.cameo {
-            for len in 2..=code.len().min(4) {
-                if let Some(list) = self.by_cameo.get(&code[..len]) {
+        scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
+        scratch.actor_codes.clear();
+        scratch
+            .actor_codes
+            .extend(report.actors.iter().map(|a| party_code(a)));
+        let keys = scratch.cameo_keys;
+        let anchors = keys
+            .iter()
+            .flatten()
+            .map(|&k| Anchor::Cameo(k))
+            .chain([Anchor::Kind(report.kind), Anchor::Always]);
+        for anchor in anchors {
+            for i in 0..scratch.actor_codes.len() {
+                if let Some(list) = self.by_anchor.get(&(anchor, scratch.actor_codes[i])) {
                     for &alt in list {
                         visit(alt, scratch);
                     }
@@ -382,38 +464,43 @@ impl CompiledRules {
                 }
             }
         }
-        for &alt in self.by_kind[report.kind as usize]
-            .iter()
-            .chain(&self.always)
-        {
-            visit(alt, scratch);
-        }
+        scratch.touched.clear();
         for i in 0..scratch.candidates.len() {
-            let a = scratch.candidates[i];
-            let alt = &self.alternatives[a as usize];
+            let alt = &self.alternatives[scratch.candidates[i] as usize];
+            let c = alt.commitment as usize;
+            if scratch.scope_stamp[c] != stamp {
+                scratch.scope_stamp[c] = stamp;
+                scratch.scope_mask[c] =
+                    in_scope(&self.scopes[c], &scratch.actor_codes).unwrap_or(0);
+                scratch.roles[c] = 0;
+            }
+            let role = match alt.role {
+                Role::Evidence => 1,
+                Role::Breach => 2,
+            };
+            // Out of actor scope, or this role already established: nothing to learn.
+            if scratch.scope_mask[c] == 0 || scratch.roles[c] & role != 0 {
+                continue;
+            }
             if self.holds(alt, report, scratch) {
-                let role = match alt.role {
-                    Role::Evidence => 1,
-                    Role::Breach => 2,
-                };
-                scratch.results.push((alt.commitment, role));
+                if scratch.roles[c] == 0 {
+                    scratch.touched.push(c as u32);
+                }
+                scratch.roles[c] |= role;
             }
         }
     }
 
     fn holds(&self, alt: &Alternative, report: &Report, scratch: &Scratch) -> bool {
         let present = |p: &u32| scratch.phrase_seen[*p as usize] == scratch.stamp;
-        if !alt.cameo.is_empty() {
-            let Some(code) = &report.cameo else {
-                return false;
-            };
-            if !alt
-                .cameo
+        if !alt.cameo.is_empty()
+            && !scratch
+                .cameo_keys
                 .iter()
-                .any(|prefix| code.starts_with(prefix.as_str()))
-            {
-                return false;
-            }
+                .flatten()
+                .any(|k| alt.cameo.contains(k))
+        {
+            return false;
         }
         if alt.kinds != 0 && alt.kinds & kind_bit(report.kind) == 0 {
             return false;
@@ -449,7 +536,7 @@ fn compile_alternative(
         commitment,
         role,
         number,
-        cameo: m.cameo.clone(),
+        cameo: m.cameo.iter().filter_map(|c| cameo_key(c)).collect(),
         kinds: m.kinds.iter().fold(0, |acc, &k| acc | kind_bit(k)),
         topics: m.topics.iter().map(|t| t.to_lowercase()).collect(),
         any: ids(&m.keywords),
@@ -458,11 +545,11 @@ fn compile_alternative(
     }
 }
 
-/// The party mask of `report` for a commitment, or `None` when it is out of actor scope.
-fn in_scope(scope: &Scope, report: &Report) -> Option<u64> {
+/// The party mask of a report (its actors as party codes) for a commitment, or `None` when it is out of actor scope.
+fn in_scope(scope: &Scope, actors: &[u32]) -> Option<u64> {
     let mut mask = 0u64;
     for (i, party) in scope.parties.iter().enumerate() {
-        if report.actors.iter().any(|a| a == party) {
+        if actors.contains(party) {
             mask |= 1 << i;
         }
     }
@@ -474,6 +561,15 @@ fn in_scope(scope: &Scope, report: &Report) -> Option<u64> {
     match scope.follow_up {
         FollowUp::Joint => (mask == full).then_some(mask),
         FollowUp::Any | FollowUp::Each => (mask != 0).then_some(mask),
+    }
+}
+
+/// A 3-letter party code packed in an integer; any other length gets a value no rule party
+/// (always three letters) can have.
+fn party_code(code: &str) -> u32 {
+    match code.as_bytes() {
+        [a, b, c] => u32::from_le_bytes([*a, *b, *c, 0]),
+        _ => u32::MAX,
     }
 }
 
@@ -511,7 +607,7 @@ mod tests {
     }
 
     fn classes(rules: &RuleSet, r: &Report) -> Vec<(u32, Class, u64)> {
-        let c = CompiledRules::new(rules);
+        let c = CompiledRules::new(rules).unwrap();
         c.match_report(r, &mut Scratch::default())
             .into_iter()
             .map(|h| (h.commitment, h.class, h.parties))
@@ -693,7 +789,7 @@ mod tests {
     #[test]
     fn explain_names_alternative_and_phrases() {
         let set = rules(KEYWORD);
-        let c = CompiledRules::new(&set);
+        let c = CompiledRules::new(&set).unwrap();
         let r = report(Kind::Action, &["KGZ", "TJK"], None, "joint exercise", "");
         let d = c.explain_report(&r, &mut Scratch::default());
         assert_eq!(d.len(), 1);

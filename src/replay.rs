@@ -5,7 +5,7 @@
 
 use crate::evaluate::{AgreementStatus, Event, evaluate_agreement};
 use crate::matcher::{CompiledRules, Hit, Scratch};
-use crate::report::{Item, ReadOptions, Rejection, Report, read_file};
+use crate::report::{Item, ReadOptions, Rejection, Report, read_file_mapped};
 use crate::rules::RuleSet;
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -33,10 +33,12 @@ pub struct EvidenceSet {
 impl EvidenceSet {
     /// Records a report and its hits; a report with the same id replaces the earlier one.
     pub fn add(&mut self, report: &Report, hits: Vec<Hit>) {
-        self.by_id.insert(
-            report.id.as_str().into(),
-            (report.date, hits.into_boxed_slice()),
-        );
+        self.insert(report.id.as_str().into(), report.date, hits);
+    }
+
+    /// Records a report by id, date and hits; the same id replaces the earlier one.
+    pub fn insert(&mut self, id: Box<str>, date: NaiveDate, hits: Vec<Hit>) {
+        self.by_id.insert(id, (date, hits.into_boxed_slice()));
     }
 
     /// Counts a refused record or file.
@@ -104,32 +106,51 @@ pub enum Notice<'a> {
     Skipped(&'a Rejection),
 }
 
-/// Reads `files` in order into an evidence set; `on_notice` hears of every refused record
-/// and of each file's skipped rows.
+/// A record after matching: what the evidence set keeps of it.
+enum Matched {
+    Report(Box<str>, NaiveDate, Vec<Hit>),
+    Rejected(Rejection),
+    Skipped,
+}
+
+/// Reads `files` in order into an evidence set, parsing and matching on `threads` worker
+/// threads; `on_notice` hears of every refused record and of each file's skipped rows.
 pub fn ingest(
     rules: &CompiledRules,
     files: &[PathBuf],
     options: &ReadOptions,
+    threads: usize,
     on_notice: &mut dyn FnMut(Notice<'_>),
 ) -> EvidenceSet {
     let mut set = EvidenceSet::default();
-    let mut scratch = Scratch::default();
+    let map = |scratch: &mut Scratch, item: Item| match item {
+        Item::Report(r) => {
+            let hits = rules.match_report(&r, scratch);
+            Matched::Report(r.id.into_boxed_str(), r.date, hits)
+        }
+        Item::Rejected(rej) => Matched::Rejected(rej),
+        Item::Skipped(_) => Matched::Skipped,
+    };
     for path in files {
         let mut skipped_here = 0usize;
-        read_file(path, options, &mut |item| match item {
-            Item::Report(r) => {
-                let hits = rules.match_report(&r, &mut scratch);
-                set.add(&r, hits);
-            }
-            Item::Rejected(rej) => {
-                set.reject();
-                on_notice(Notice::Rejected(&rej));
-            }
-            Item::Skipped(_) => {
-                set.skip();
-                skipped_here += 1;
-            }
-        });
+        read_file_mapped(
+            path,
+            options,
+            threads,
+            &Scratch::default,
+            &map,
+            &mut |m| match m {
+                Matched::Report(id, date, hits) => set.insert(id, date, hits),
+                Matched::Rejected(rej) => {
+                    set.reject();
+                    on_notice(Notice::Rejected(&rej));
+                }
+                Matched::Skipped => {
+                    set.skip();
+                    skipped_here += 1;
+                }
+            },
+        );
         if skipped_here > 0 {
             on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
         }

@@ -3,7 +3,6 @@
 
 use super::{Kind, Location, Rejection, Report};
 use chrono::NaiveDate;
-use std::io::BufRead;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -59,54 +58,41 @@ fn layout(columns: usize) -> Option<Layout> {
     }
 }
 
-/// Reads every row of `reader`, calling `each` with its outcome.
-pub fn read(
-    path: &Path,
-    mut reader: impl BufRead,
-    each: &mut dyn FnMut(Row),
-) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut line = 0;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
-        }
-        line += 1;
-        let mut bytes = &buf[..];
-        if line == 1 {
-            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        }
-        while let Some(rest) = bytes
-            .strip_suffix(b"\n")
-            .or_else(|| bytes.strip_suffix(b"\r"))
-        {
-            bytes = rest;
-        }
-        if bytes.is_empty() {
-            continue;
-        }
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                each(Row::Rejected(Rejection::new(
-                    path,
-                    Location::Line(line),
-                    None,
-                    format!("row is not valid UTF-8 (byte {})", e.valid_up_to()),
-                )));
-                continue;
-            }
-        };
-        if line == 1
-            && text
-                .get(..13)
-                .is_some_and(|h| h.eq_ignore_ascii_case("GLOBALEVENTID"))
-        {
-            continue;
-        }
-        each(row(path, line, text));
+/// The outcome of file line `line` (1-based, with its line end), or `None` for a blank line
+/// or the header row.
+pub fn line(path: &Path, line: usize, bytes: &[u8]) -> Option<Row> {
+    let mut bytes = bytes;
+    if line == 1 {
+        bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     }
+    while let Some(rest) = bytes
+        .strip_suffix(b"\n")
+        .or_else(|| bytes.strip_suffix(b"\r"))
+    {
+        bytes = rest;
+    }
+    if bytes.is_empty() {
+        return None;
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Some(Row::Rejected(Rejection::new(
+                path,
+                Location::Line(line),
+                None,
+                format!("row is not valid UTF-8 (byte {})", e.valid_up_to()),
+            )));
+        }
+    };
+    if line == 1
+        && text
+            .get(..13)
+            .is_some_and(|h| h.eq_ignore_ascii_case("GLOBALEVENTID"))
+    {
+        return None;
+    }
+    Some(row(path, line, text))
 }
 
 fn row(path: &Path, line: usize, text: &str) -> Row {
@@ -252,17 +238,22 @@ mod tests {
         assert_eq!(cameo_description("999"), None);
     }
 
+    fn rows_of(text: &str) -> Vec<Row> {
+        text.split_inclusive('\n')
+            .enumerate()
+            .filter_map(|(i, l)| line(Path::new("x.tsv"), i + 1, l.as_bytes()))
+            .collect()
+    }
+
     fn outcomes(text: &str) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        read(Path::new("x.tsv"), text.as_bytes(), &mut |r| {
-            out.push(match r {
+        rows_of(text)
+            .into_iter()
+            .map(|r| match r {
                 Row::Report(_) => "report",
                 Row::Rejected(_) => "rejected",
                 Row::Skipped(_) => "skipped",
             })
-        })
-        .unwrap();
-        out
+            .collect()
     }
 
     fn row61(country1: &str, country2: &str, code: &str, date: &str) -> String {
@@ -295,14 +286,9 @@ mod tests {
                 "report", "skipped", "rejected", "rejected", "rejected", "rejected"
             ]
         );
-        let mut report = None;
-        read(Path::new("x"), good.as_bytes(), &mut |r| {
-            if let Row::Report(r) = r {
-                report = Some(r)
-            }
-        })
-        .unwrap();
-        let r = report.unwrap();
+        let Some(Row::Report(r)) = rows_of(&good).pop() else {
+            panic!("not a report")
+        };
         assert_eq!(r.id, "gdelt-881990833");
         assert_eq!(r.actors, vec!["KGZ", "TJK"]);
         assert_eq!(r.kind, Kind::Meeting);

@@ -5,7 +5,7 @@ use super::{RawReport, RawValue};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
-use std::io::{BufRead, Read};
+use std::io::Read;
 
 /// Converts one parsed JSON value into raw fields; anything but an object is refused.
 pub fn raw_report(value: Value) -> Result<RawReport, String> {
@@ -75,36 +75,23 @@ pub fn read_document(reader: impl Read, each: &mut dyn FnMut(usize, Value)) -> R
         .map_err(|e| format!("JSON error: {e}"))
 }
 
-/// Reads a JSON-lines file: calls `each(line_number, parsed)` for every non-blank line.
-pub fn read_lines(
-    mut reader: impl BufRead,
-    each: &mut dyn FnMut(usize, Result<Value, String>),
-) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut line = 0;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
-        }
-        line += 1;
-        let bytes = if line == 1 {
-            buf.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&buf)
-        } else {
-            &buf[..]
-        };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let parsed = match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| format!("JSON error: {e}")),
-            Err(e) => Err(format!(
-                "line is not valid UTF-8 (byte {})",
-                e.valid_up_to()
-            )),
-        };
-        each(line, parsed);
+/// Parses file line `line` (1-based) of a JSON-lines file, or `None` for a blank line.
+pub fn line(line: usize, bytes: &[u8]) -> Option<Result<Value, String>> {
+    let bytes = if line == 1 {
+        bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
+    } else {
+        bytes
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return None;
     }
+    Some(match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<Value>(text).map_err(|e| format!("JSON error: {e}")),
+        Err(e) => Err(format!(
+            "line is not valid UTF-8 (byte {})",
+            e.valid_up_to()
+        )),
+    })
 }
 
 #[cfg(test)]
@@ -129,12 +116,15 @@ mod tests {
 
     #[test]
     fn lines() {
-        let mut seen = Vec::new();
-        read_lines(&b"{}\n\n  \n{\"x\": [1]}\nnot json\n"[..], &mut |n, v| {
-            seen.push((n, v.is_ok()))
-        })
-        .unwrap();
-        assert_eq!(seen, vec![(1, true), (4, true), (5, false)]);
+        assert!(line(1, b"\xef\xbb\xbf{}\n").unwrap().is_ok());
+        assert!(line(2, b"  \r\n").is_none());
+        assert!(line(3, b"not json\n").unwrap().is_err());
+        assert!(
+            line(4, b"{\"a\": \"\xff\"}")
+                .unwrap()
+                .unwrap_err()
+                .contains("UTF-8")
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@ mod read;
 mod toml;
 
 pub use gdelt::cameo_description;
-pub use read::{Format, Item, ReadOptions, collect_inputs, read_file};
+pub use read::{
+    Format, Item, ReadOptions, collect_inputs, is_hidden_or_partial, read_file, read_file_mapped,
+};
 
 use crate::dates::parse_date;
 use chrono::NaiveDate;

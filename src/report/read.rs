@@ -2,11 +2,13 @@
 //! order, every record delivered as a report, a refusal or a skip — nothing dropped.
 
 use super::{Location, RawReport, Rejection, Report, gdelt, json, markdown};
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 
 /// What one record of an input file became.
 #[derive(Debug)]
@@ -120,23 +122,47 @@ impl<R: Read> Read for Counting<R> {
 /// Reads one file, calling `each` for every record. Never fails: a file that cannot be read
 /// at all becomes one [`Item::Rejected`] for the whole file.
 pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item)) {
+    read_file_mapped(path, options, 1, &|| (), &|_: &mut (), item| item, each);
+}
+
+/// Lines handed to a worker at once.
+const BATCH_LINES: usize = 2048;
+/// Bytes handed to a worker at once (a batch ends at whichever limit comes first).
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Like [`read_file`], but `map` turns each item into a `T` first. For the line formats
+/// (JSON lines, GDELT) lines are parsed and mapped on `threads` worker threads, each with its
+/// own state from `init`; `each` still sees the results on the calling thread, in file
+/// order. Memory stays bounded: only a few batches are in flight at once.
+pub fn read_file_mapped<S, T: Send>(
+    path: &Path,
+    options: &ReadOptions,
+    threads: usize,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) {
+    let mut state = init();
     let reject_file =
         |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
     let Some(format) = Format::from_path(path) else {
-        each(reject_file(
-            "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv"
-                .into(),
+        each(map(
+            &mut state,
+            reject_file(
+                "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv"
+                    .into(),
+            ),
         ));
         return;
     };
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            each(reject_file(format!("cannot open: {e}")));
+            each(map(&mut state, reject_file(format!("cannot open: {e}"))));
             return;
         }
     };
-    let reader = BufReader::with_capacity(
+    let mut reader = BufReader::with_capacity(
         256 * 1024,
         Counting {
             inner: file,
@@ -144,34 +170,148 @@ pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item))
         },
     );
     let result = match format {
-        Format::Toml | Format::Markdown => read_single(path, format, reader, each),
+        Format::Toml | Format::Markdown => {
+            read_single(path, format, reader).map(|item| each(map(&mut state, item)))
+        }
         Format::Json => {
             let mut on_value = |n: usize, v: serde_json::Value| {
-                each(from_raw(path, Location::Record(n), json::raw_report(v)));
+                each(map(
+                    &mut state,
+                    from_raw(path, Location::Record(n), json::raw_report(v)),
+                ));
             };
             json::read_document(reader, &mut on_value)
         }
-        Format::JsonLines => {
-            let mut on_line = |n: usize, v: Result<serde_json::Value, String>| {
-                let raw = v.and_then(json::raw_report);
-                each(from_raw(path, Location::Line(n), raw));
-            };
-            json::read_lines(reader, &mut on_line).map_err(|e| format!("read error: {e}"))
+        Format::JsonLines | Format::Gdelt if threads > 1 => {
+            read_lines_parallel(path, format, reader, threads, init, map, each)
         }
-        Format::Gdelt => {
-            let mut on_row = |row: gdelt::Row| {
-                each(match row {
-                    gdelt::Row::Report(r) => Item::Report(r),
-                    gdelt::Row::Rejected(r) => Item::Rejected(r),
-                    gdelt::Row::Skipped(r) => Item::Skipped(r),
-                })
-            };
-            gdelt::read(path, reader, &mut on_row).map_err(|e| format!("read error: {e}"))
+        Format::JsonLines | Format::Gdelt => {
+            let mut buf = Vec::new();
+            let mut n = 0;
+            loop {
+                buf.clear();
+                match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) => break Ok(()),
+                    Ok(_) => {
+                        n += 1;
+                        if let Some(item) = line_item(path, format, n, &buf) {
+                            each(map(&mut state, item));
+                        }
+                    }
+                    Err(e) => break Err(format!("read error after line {n}: {e}")),
+                }
+            }
         }
     };
     if let Err(message) = result {
-        each(reject_file(message));
+        each(map(&mut state, reject_file(message)));
     }
+}
+
+/// The item of one line of a line format, or `None` for a line that holds no record.
+fn line_item(path: &Path, format: Format, n: usize, bytes: &[u8]) -> Option<Item> {
+    if format == Format::Gdelt {
+        return gdelt::line(path, n, bytes).map(|row| match row {
+            gdelt::Row::Report(r) => Item::Report(r),
+            gdelt::Row::Rejected(r) => Item::Rejected(r),
+            gdelt::Row::Skipped(r) => Item::Skipped(r),
+        });
+    }
+    json::line(n, bytes).map(|v| from_raw(path, Location::Line(n), v.and_then(json::raw_report)))
+}
+
+struct Batch {
+    seq: usize,
+    first_line: usize,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+fn read_lines_parallel<S, T: Send>(
+    path: &Path,
+    format: Format,
+    mut reader: impl BufRead + Send,
+    threads: usize,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) -> Result<(), String> {
+    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(threads * 2);
+    let batch_rx = Mutex::new(batch_rx);
+    let (result_tx, result_rx) = mpsc::sync_channel::<(usize, Vec<T>)>(threads * 2);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || -> Result<(), String> {
+            let mut seq = 0;
+            let mut line = 0;
+            loop {
+                let mut batch = Batch {
+                    seq,
+                    first_line: line + 1,
+                    data: Vec::with_capacity(BATCH_BYTES + 4096),
+                    ends: Vec::with_capacity(BATCH_LINES),
+                };
+                let mut eof = false;
+                while batch.ends.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
+                    match reader.read_until(b'\n', &mut batch.data) {
+                        Ok(0) => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(_) => {
+                            line += 1;
+                            batch.ends.push(batch.data.len());
+                        }
+                        Err(e) => return Err(format!("read error after line {line}: {e}")),
+                    }
+                }
+                if !batch.ends.is_empty() && batch_tx.send(batch).is_err() {
+                    return Ok(());
+                }
+                if eof {
+                    return Ok(());
+                }
+                seq += 1;
+            }
+        });
+        for _ in 0..threads {
+            let result_tx = result_tx.clone();
+            let batch_rx = &batch_rx;
+            scope.spawn(move || {
+                let mut state = init();
+                loop {
+                    let next = batch_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok(batch)) = next else { return };
+                    let mut out = Vec::with_capacity(batch.ends.len());
+                    let mut start = 0;
+                    for (i, &end) in batch.ends.iter().enumerate() {
+                        if let Some(item) =
+                            line_item(path, format, batch.first_line + i, &batch.data[start..end])
+                        {
+                            out.push(map(&mut state, item));
+                        }
+                        start = end;
+                    }
+                    if result_tx.send((batch.seq, out)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(result_tx);
+        // Hand results on in batch order.
+        let mut pending: BTreeMap<usize, Vec<T>> = BTreeMap::new();
+        let mut next = 0;
+        for (seq, out) in result_rx.iter() {
+            pending.insert(seq, out);
+            while let Some(out) = pending.remove(&next) {
+                out.into_iter().for_each(&mut *each);
+                next += 1;
+            }
+        }
+        producer
+            .join()
+            .unwrap_or_else(|_| Err("reader thread failed".into()))
+    })
 }
 
 fn from_raw(path: &Path, location: Location, raw: Result<RawReport, String>) -> Item {
@@ -184,12 +324,7 @@ fn from_raw(path: &Path, location: Location, raw: Result<RawReport, String>) -> 
     }
 }
 
-fn read_single(
-    path: &Path,
-    format: Format,
-    mut reader: impl Read,
-    each: &mut dyn FnMut(Item),
-) -> Result<(), String> {
+fn read_single(path: &Path, format: Format, mut reader: impl Read) -> Result<Item, String> {
     let mut bytes = Vec::new();
     reader
         .read_to_end(&mut bytes)
@@ -205,7 +340,7 @@ fn read_single(
         Format::Toml => super::toml::raw_report(text, 1),
         _ => markdown::raw_report(text),
     };
-    let item = match raw {
+    Ok(match raw {
         Ok(raw) => from_raw(path, Location::File, Ok(raw)),
         Err((line, message)) => {
             let loc = if line == 0 {
@@ -215,9 +350,7 @@ fn read_single(
             };
             Item::Rejected(Rejection::new(path, loc, None, message))
         }
-    };
-    each(item);
-    Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ proptest! {
         as_of_day in 0u32..8000,
     ) {
         let set = rules::load_dir(&super::root().join("rules")).unwrap();
-        let compiled = CompiledRules::new(&set);
+        let compiled = CompiledRules::new(&set).unwrap();
         let reports: Vec<Report> = raw.into_iter().enumerate().map(|(i, r)| build(i, r)).collect();
         let mut shuffled = reports.clone();
         // Fisher-Yates with a small LCG: a permutation chosen by proptest's seed
