@@ -116,6 +116,21 @@ impl fmt::Display for Duration {
 /// Parses a report or command-line date: `YYYY-MM-DD`, or RFC 3339 (whose UTC date counts).
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = t.as_bytes()
+        && [y1, y2, y3, y4, m1, m2, d1, d2]
+            .iter()
+            .all(|b| b.is_ascii_digit())
+    {
+        let num = |digits: &[&u8]| {
+            digits
+                .iter()
+                .fold(0u32, |acc, &&b| acc * 10 + u32::from(b - b'0'))
+        };
+        let (y, m, d) = (num(&[y1, y2, y3, y4]), num(&[m1, m2]), num(&[d1, d2]));
+        return NaiveDate::from_ymd_opt(y as i32, m, d)
+            .ok_or_else(|| format!("invalid date {text:?}: no such day (expected YYYY-MM-DD)"))
+            .and_then(check_year);
+    }
     if t.len() == 10 {
         return NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .map_err(|e| format!("invalid date {text:?}: {e} (expected YYYY-MM-DD)"))

@@ -89,7 +89,10 @@ struct Alternative {
 
 #[derive(Debug)]
 struct Scope {
-    parties: Vec<u32>,
+    /// The commitment's parties are `party_pool[first..first + count]`: kept flat, so that
+    /// the scope check of a candidate touches no other allocation.
+    first: u32,
+    count: u32,
     follow_up: FollowUp,
     min_strength: Kind,
 }
@@ -108,6 +111,9 @@ pub struct CompiledRules {
     phrases: Vec<Phrase>,
     alternatives: Vec<Alternative>,
     scopes: Vec<Scope>,
+    party_pool: Vec<u32>,
+    /// `alternatives[i].commitment`, kept dense for the candidate loop.
+    alt_commitment: Vec<u32>,
     by_phrase: Vec<Vec<u32>>,
     by_anchor: HashMap<(Anchor, u32), Vec<u32>>,
     by_topic: HashMap<String, Vec<u32>>,
@@ -222,14 +228,17 @@ impl CompiledRules {
         };
         let mut alternatives = Vec::new();
         let mut scopes = Vec::new();
+        let mut party_pool: Vec<u32> = Vec::new();
         for agreement in &rules.agreements {
             for c in &agreement.commitments {
                 let index = scopes.len() as u32;
                 scopes.push(Scope {
-                    parties: c.parties.iter().map(|p| party_code(p)).collect(),
+                    first: party_pool.len() as u32,
+                    count: c.parties.len() as u32,
                     follow_up: c.follow_up_by,
                     min_strength: c.min_strength,
                 });
+                party_pool.extend(c.parties.iter().map(|p| party_code(p)));
                 let blocks = [(Role::Evidence, &c.evidence), (Role::Breach, &c.breach)];
                 for (role, block) in blocks {
                     for (i, m) in block.iter().enumerate() {
@@ -238,6 +247,7 @@ impl CompiledRules {
                 }
             }
         }
+        let alt_commitment: Vec<u32> = alternatives.iter().map(|a| a.commitment).collect();
         let mut by_phrase = vec![Vec::new(); phrases.len()];
         let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>> = HashMap::new();
         let mut by_topic: HashMap<String, Vec<u32>> = HashMap::new();
@@ -246,10 +256,11 @@ impl CompiledRules {
             // Structural anchors are also keyed by party, so that a report only visits the
             // alternatives of commitments it can be in scope for: for a joint commitment one
             // party suffices (all must be present), otherwise any of them.
-            let scope = &scopes[alt.commitment as usize];
+            let scope: &Scope = &scopes[alt.commitment as usize];
+            let all = &party_pool[scope.first as usize..(scope.first + scope.count) as usize];
             let parties = match scope.follow_up {
-                FollowUp::Joint => &scope.parties[..1.min(scope.parties.len())],
-                FollowUp::Any | FollowUp::Each => &scope.parties[..],
+                FollowUp::Joint => &all[..1.min(all.len())],
+                FollowUp::Any | FollowUp::Each => all,
             };
             let mut anchor = |a: Anchor| {
                 for &party in parties {
@@ -304,6 +315,8 @@ impl CompiledRules {
             phrases,
             alternatives,
             scopes,
+            party_pool,
+            alt_commitment,
             by_phrase,
             by_anchor,
             by_topic,
@@ -466,14 +479,21 @@ impl CompiledRules {
         }
         scratch.touched.clear();
         for i in 0..scratch.candidates.len() {
-            let alt = &self.alternatives[scratch.candidates[i] as usize];
-            let c = alt.commitment as usize;
+            let a = scratch.candidates[i] as usize;
+            let c = self.alt_commitment[a] as usize;
             if scratch.scope_stamp[c] != stamp {
                 scratch.scope_stamp[c] = stamp;
+                let scope = &self.scopes[c];
+                let parties =
+                    &self.party_pool[scope.first as usize..(scope.first + scope.count) as usize];
                 scratch.scope_mask[c] =
-                    in_scope(&self.scopes[c], &scratch.actor_codes).unwrap_or(0);
+                    in_scope(scope.follow_up, parties, &scratch.actor_codes).unwrap_or(0);
                 scratch.roles[c] = 0;
             }
+            if scratch.scope_mask[c] == 0 {
+                continue;
+            }
+            let alt = &self.alternatives[a];
             let role = match alt.role {
                 Role::Evidence => 1,
                 Role::Breach => 2,
@@ -546,19 +566,19 @@ fn compile_alternative(
 }
 
 /// The party mask of a report (its actors as party codes) for a commitment, or `None` when it is out of actor scope.
-fn in_scope(scope: &Scope, actors: &[u32]) -> Option<u64> {
+fn in_scope(follow_up: FollowUp, parties: &[u32], actors: &[u32]) -> Option<u64> {
     let mut mask = 0u64;
-    for (i, party) in scope.parties.iter().enumerate() {
+    for (i, party) in parties.iter().enumerate() {
         if actors.contains(party) {
             mask |= 1 << i;
         }
     }
-    let full = if scope.parties.len() >= 64 {
+    let full = if parties.len() >= 64 {
         u64::MAX
     } else {
-        (1u64 << scope.parties.len()) - 1
+        (1u64 << parties.len()) - 1
     };
-    match scope.follow_up {
+    match follow_up {
         FollowUp::Joint => (mask == full).then_some(mask),
         FollowUp::Any | FollowUp::Each => (mask != 0).then_some(mask),
     }

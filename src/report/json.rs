@@ -1,11 +1,81 @@
 //! `.json` (one object, or an array of them, read element by element) and `.jsonl` /
 //! `.ndjson` (one object per line) reports.
 
-use super::{RawReport, RawValue};
+use super::{FieldError, RawReport, RawValue, Report, ReportBuilder};
 use serde::de::{Deserializer as _, SeqAccess, Visitor};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
+
+/// A report object with the expected types, borrowed from the line where it can be. Most
+/// records parse this way; one that does not (a wrong type, an unknown field) is parsed
+/// again as a generic value, for a message naming the field.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypedReport<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    date: Option<Cow<'a, str>>,
+    #[serde(default)]
+    actors: Option<Vec<String>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    cameo: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    body: Option<Cow<'a, str>>,
+    #[serde(default)]
+    topics: Option<Vec<String>>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    url: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reported: Option<Cow<'a, str>>,
+}
+
+/// Parses one JSON object straight into a report. `None` when the object does not have the
+/// expected shape; the caller then takes the slower path that names the bad field.
+pub fn typed_report(text: &str) -> Option<Result<Report, FieldError>> {
+    let t: TypedReport<'_> = serde_json::from_str(text).ok()?;
+    let mut b = ReportBuilder::default();
+    let strings = [
+        ("id", t.id),
+        ("date", t.date),
+        ("kind", t.kind),
+        ("cameo", t.cameo),
+        ("title", t.title),
+        ("body", t.body),
+        ("source", t.source),
+        ("url", t.url),
+        ("reported", t.reported),
+    ];
+    let lists = [("actors", t.actors), ("topics", t.topics)];
+    let err = |field: &str, message: String| FieldError {
+        field: field.into(),
+        line: 0,
+        message,
+    };
+    for (name, value) in strings {
+        if let Some(v) = value
+            && let Err(e) = b.string_field(name, v.into_owned())
+        {
+            return Some(Err(err(name, e)));
+        }
+    }
+    for (name, value) in lists {
+        if let Some(v) = value
+            && let Err(e) = b.list_field(name, v)
+        {
+            return Some(Err(err(name, e)));
+        }
+    }
+    Some(b.finish(0))
+}
 
 /// Converts one parsed JSON value into raw fields; anything but an object is refused.
 pub fn raw_report(value: Value) -> Result<RawReport, String> {

@@ -148,135 +148,186 @@ const FIELDS: &[&str] = &[
 /// Longest accepted explicit id, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
-impl Report {
-    /// Validates raw fields into a report, or names the first bad field.
-    pub fn from_raw(raw: RawReport) -> Result<Report, FieldError> {
-        let mut id = None;
-        let mut date = None;
-        let mut actors = None;
-        let mut kind = None;
-        let mut cameo = None;
-        let mut title = String::new();
-        let mut body = String::new();
-        let mut topics = Vec::new();
-        let mut source = None;
-        let mut url = None;
-        let mut reported = None;
-        let mut first_line = 0;
-        for (name, value, line) in raw.fields {
-            if first_line == 0 {
-                first_line = line;
+/// Report fields collected one by one and validated as they come; every reader feeds one.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    id: Option<String>,
+    date: Option<NaiveDate>,
+    actors: Option<Vec<String>>,
+    kind: Option<Kind>,
+    cameo: Option<String>,
+    title: String,
+    body: String,
+    topics: Vec<String>,
+    source: Option<String>,
+    url: Option<String>,
+    reported: Option<NaiveDate>,
+}
+
+/// Fields whose value is a list of strings; all others are single strings (or dates).
+const LIST_FIELDS: &[&str] = &["actors", "topics"];
+
+impl ReportBuilder {
+    /// Sets a string-valued field, validating it.
+    pub fn string_field(&mut self, name: &str, s: String) -> Result<(), String> {
+        match name {
+            "id" => {
+                if s.is_empty() || s.len() > MAX_ID_LEN || s.chars().any(char::is_control) {
+                    return Err(format!(
+                        "must be 1 to {MAX_ID_LEN} bytes without control characters"
+                    ));
+                }
+                self.id = Some(s);
             }
-            let err = |message: String| FieldError {
-                field: name.clone(),
-                line,
-                message,
-            };
-            match name.as_str() {
-                "id" => {
-                    let s = string(value).map_err(&err)?;
-                    if s.is_empty() || s.len() > MAX_ID_LEN || s.chars().any(char::is_control) {
-                        return Err(err(format!(
-                            "must be 1 to {MAX_ID_LEN} bytes without control characters"
-                        )));
-                    }
-                    id = Some(s);
-                }
-                "date" => date = Some(date_value(value).map_err(&err)?),
-                "reported" => reported = Some(date_value(value).map_err(&err)?),
-                "actors" => {
-                    let list = strings(value).map_err(&err)?;
-                    let mut out: Vec<String> = Vec::with_capacity(list.len());
-                    for a in list {
-                        let code = a.trim().to_ascii_uppercase();
-                        if code.len() < 2
-                            || code.len() > 16
-                            || !code.bytes().all(|b| b.is_ascii_alphanumeric())
-                        {
-                            return Err(err(format!(
-                                "actor {a:?} is not a party code (2-16 letters or digits, such as \"KGZ\")"
-                            )));
-                        }
-                        if !out.contains(&code) {
-                            out.push(code);
-                        }
-                    }
-                    if out.is_empty() {
-                        return Err(err("must list at least one party code".into()));
-                    }
-                    actors = Some(out);
-                }
-                "kind" => {
-                    let s = string(value).map_err(&err)?;
-                    kind = Some(Kind::parse(&s).ok_or_else(|| {
-                        err(format!(
-                            "{s:?} is not one of: statement, meeting, agreement, action, incident"
-                        ))
-                    })?);
-                }
-                "cameo" => {
-                    let s = string(value).map_err(&err)?;
-                    if !(2..=4).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(err(format!(
-                            "{s:?} is not a CAMEO code (2 to 4 digits, such as \"042\")"
-                        )));
-                    }
-                    if Kind::from_cameo(&s).is_none() {
-                        return Err(err(format!(
-                            "{s:?} has no CAMEO root code (the first two digits must be 01-20)"
-                        )));
-                    }
-                    cameo = Some(s);
-                }
-                "title" => title = string(value).map_err(&err)?,
-                "body" => body = string(value).map_err(&err)?,
-                "topics" => topics = strings(value).map_err(&err)?,
-                "source" => source = Some(string(value).map_err(&err)?),
-                "url" => url = Some(string(value).map_err(&err)?),
-                other => {
-                    return Err(err(format!(
-                        "unknown field `{other}`; report fields are: {}",
-                        FIELDS.join(", ")
-                    )));
-                }
+            "date" => self.date = Some(parse_date(&s)?),
+            "reported" => self.reported = Some(parse_date(&s)?),
+            "kind" => {
+                self.kind = Some(Kind::parse(&s).ok_or_else(|| {
+                    format!("{s:?} is not one of: statement, meeting, agreement, action, incident")
+                })?);
             }
+            "cameo" => {
+                if !(2..=4).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "{s:?} is not a CAMEO code (2 to 4 digits, such as \"042\")"
+                    ));
+                }
+                if Kind::from_cameo(&s).is_none() {
+                    return Err(format!(
+                        "{s:?} has no CAMEO root code (the first two digits must be 01-20)"
+                    ));
+                }
+                self.cameo = Some(s);
+            }
+            "title" => self.title = s,
+            "body" => self.body = s,
+            "source" => self.source = Some(s),
+            "url" => self.url = Some(s),
+            other if LIST_FIELDS.contains(&other) => {
+                return Err("must be a list of strings, found a string".into());
+            }
+            other => return Err(unknown_field(other)),
         }
-        let missing = |field: &str| FieldError {
-            field: field.into(),
-            line: first_line,
-            message: "is required".into(),
-        };
-        let date = date.ok_or_else(|| missing("date"))?;
-        let actors = actors.ok_or_else(|| missing("actors"))?;
-        let kind = match (kind, &cameo) {
-            (Some(k), _) => k,
-            (None, Some(code)) => Kind::from_cameo(code).ok_or_else(|| missing("kind"))?,
-            (None, None) => {
-                return Err(FieldError {
-                    field: "kind".into(),
-                    line: first_line,
-                    message: "is required unless `cameo` is given".into(),
-                });
+        Ok(())
+    }
+
+    /// Sets a list-valued field, validating it.
+    pub fn list_field(&mut self, name: &str, list: Vec<String>) -> Result<(), String> {
+        match name {
+            "actors" => {
+                let mut out: Vec<String> = Vec::with_capacity(list.len());
+                for a in list {
+                    let code = a.trim().to_ascii_uppercase();
+                    if code.len() < 2
+                        || code.len() > 16
+                        || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+                    {
+                        return Err(format!(
+                            "actor {a:?} is not a party code (2-16 letters or digits, such as \"KGZ\")"
+                        ));
+                    }
+                    if !out.contains(&code) {
+                        out.push(code);
+                    }
+                }
+                if out.is_empty() {
+                    return Err("must list at least one party code".into());
+                }
+                self.actors = Some(out);
             }
+            "topics" => self.topics = list,
+            other if FIELDS.contains(&other) => {
+                return Err("must be a string, found a list".into());
+            }
+            other => return Err(unknown_field(other)),
+        }
+        Ok(())
+    }
+
+    /// Checks the required fields and derives kind and id. `line` locates a missing field.
+    pub fn finish(self, line: usize) -> Result<Report, FieldError> {
+        let missing = |field: &str, message: &str| FieldError {
+            field: field.into(),
+            line,
+            message: message.into(),
+        };
+        let date = self.date.ok_or_else(|| missing("date", "is required"))?;
+        let actors = self
+            .actors
+            .ok_or_else(|| missing("actors", "is required"))?;
+        let kind = match (self.kind, &self.cameo) {
+            (Some(k), _) => k,
+            (None, Some(code)) => {
+                Kind::from_cameo(code).ok_or_else(|| missing("kind", "is required"))?
+            }
+            (None, None) => return Err(missing("kind", "is required unless `cameo` is given")),
         };
         let mut report = Report {
             id: String::new(),
             date,
             actors,
             kind,
-            cameo,
-            title,
-            body,
-            topics,
-            source,
-            url,
-            reported,
+            cameo: self.cameo,
+            title: self.title,
+            body: self.body,
+            topics: self.topics,
+            source: self.source,
+            url: self.url,
+            reported: self.reported,
         };
-        report.id = match id {
+        report.id = match self.id {
             Some(id) => id,
             None => report.content_id(),
         };
         Ok(report)
+    }
+}
+
+fn unknown_field(name: &str) -> String {
+    format!(
+        "unknown field `{name}`; report fields are: {}",
+        FIELDS.join(", ")
+    )
+}
+
+impl Report {
+    /// Validates raw fields into a report, or names the first bad field.
+    pub fn from_raw(raw: RawReport) -> Result<Report, FieldError> {
+        let mut builder = ReportBuilder::default();
+        let first_line = raw
+            .fields
+            .iter()
+            .map(|f| f.2)
+            .find(|&l| l != 0)
+            .unwrap_or(0);
+        for (name, value, line) in raw.fields {
+            let result = match value {
+                RawValue::Str(s) => builder.string_field(&name, s),
+                RawValue::Date(s) if name == "date" || name == "reported" => {
+                    builder.string_field(&name, s)
+                }
+                RawValue::List(items) if LIST_FIELDS.contains(&name.as_str()) => {
+                    strings(items).and_then(|list| builder.list_field(&name, list))
+                }
+                _ if !FIELDS.contains(&name.as_str()) => Err(unknown_field(&name)),
+                other => {
+                    let expected = if LIST_FIELDS.contains(&name.as_str()) {
+                        "a list of strings"
+                    } else if name == "date" || name == "reported" {
+                        "a date (YYYY-MM-DD or RFC 3339)"
+                    } else {
+                        "a string"
+                    };
+                    Err(format!("must be {expected}, found {}", describe(&other)))
+                }
+            };
+            result.map_err(|message| FieldError {
+                field: name.clone(),
+                line,
+                message,
+            })?;
+        }
+        builder.finish(first_line)
     }
 
     /// The id derived from the content: equal content, equal id, whatever the file format.
@@ -306,31 +357,17 @@ impl Report {
     }
 }
 
-fn string(value: RawValue) -> Result<String, String> {
-    match value {
-        RawValue::Str(s) => Ok(s),
-        other => Err(format!("must be a string, found {}", describe(&other))),
-    }
-}
-
-fn strings(value: RawValue) -> Result<Vec<String>, String> {
-    match value {
-        RawValue::List(items) => items.into_iter().map(string).collect(),
-        other => Err(format!(
-            "must be a list of strings, found {}",
-            describe(&other)
-        )),
-    }
-}
-
-fn date_value(value: RawValue) -> Result<NaiveDate, String> {
-    match value {
-        RawValue::Str(s) | RawValue::Date(s) => parse_date(&s),
-        other => Err(format!(
-            "must be a date (YYYY-MM-DD or RFC 3339), found {}",
-            describe(&other)
-        )),
-    }
+fn strings(items: Vec<RawValue>) -> Result<Vec<String>, String> {
+    items
+        .into_iter()
+        .map(|v| match v {
+            RawValue::Str(s) => Ok(s),
+            other => Err(format!(
+                "must be a list of strings, found {} in it",
+                describe(&other)
+            )),
+        })
+        .collect()
 }
 
 fn describe(value: &RawValue) -> &'static str {

@@ -217,6 +217,19 @@ fn line_item(path: &Path, format: Format, n: usize, bytes: &[u8]) -> Option<Item
             gdelt::Row::Skipped(r) => Item::Skipped(r),
         });
     }
+    json_line_item(path, n, bytes)
+}
+
+/// A JSON line as a report: the typed fast path, else the generic one.
+fn json_line_item(path: &Path, n: usize, bytes: &[u8]) -> Option<Item> {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Some(result) = json::typed_report(text)
+    {
+        return Some(match result {
+            Ok(r) => Item::Report(r),
+            Err(e) => Item::Rejected(Rejection::from_field(path, Location::Line(n), e)),
+        });
+    }
     json::line(n, bytes).map(|v| from_raw(path, Location::Line(n), v.and_then(json::raw_report)))
 }
 
