@@ -414,18 +414,20 @@ fn sentence(rng: &mut Rng, _words: &[String], len: usize) -> String {
     s
 }
 
-/// Rule phrase `i`: a domain term followed by one or two other words ("treaty signed",
-/// "border patrol agreed"); one phrase in twenty is a domain term alone.
+/// Rule phrase `i`: mostly three words, a domain term, an everyday word and another term
+/// ("ceasefire near airport"), so that a rule phrase rarely occurs in a report by chance; one
+/// in five is two words ("treaty signed"), one in 97 a domain term alone. Distinct for every
+/// `i` below 2.7 million, so a larger rule set does not just repeat a smaller one.
 fn phrase(_words: &[String], i: usize) -> String {
-    let d = DOMAIN[(i * 7919) % DOMAIN.len()];
-    let a = COMMON[(i * 104729 + 13) % COMMON.len()];
-    let b = DOMAIN[(i * 15485863 + 7) % DOMAIN.len()];
-    match i % 20 {
-        0 => d.to_string(),
-        1..=9 => format!("{d} {a}"),
-        10..=14 => format!("{a} {d}"),
-        _ => format!("{d} {a} {b}"),
+    let (d_len, c_len) = (DOMAIN.len(), COMMON.len());
+    if i % 97 == 0 {
+        return DOMAIN[i % d_len].to_string();
     }
+    if i % 5 == 0 {
+        let j = i / 5;
+        return format!("{} {}", DOMAIN[j % d_len], COMMON[(j / d_len) % c_len]);
+    }
+    format!("{} {} {}", DOMAIN[i % d_len], COMMON[(i / d_len) % c_len], DOMAIN[(i / (d_len * c_len)) % d_len])
 }
 
 fn write_reports(path: &Path, n: usize, words: &[String]) -> std::io::Result<()> {
@@ -474,7 +476,8 @@ fn write_rules(dir: &Path, commitments: usize, words: &[String]) -> std::io::Res
     let mut phrase_no = 0;
     for a in 0..commitments.div_ceil(per_agreement) {
         let p1 = COUNTRIES[a % COUNTRIES.len()];
-        let p2 = COUNTRIES[(a / COUNTRIES.len() + a + 1) % COUNTRIES.len()];
+        // an offset of 1-15 places: never the same country twice
+        let p2 = COUNTRIES[(a + 1 + (a / COUNTRIES.len()) % (COUNTRIES.len() - 1)) % COUNTRIES.len()];
         let mut text = format!(
             "[agreement]\nid = \"agreement-{a}\"\ntitle = \"Agreement {a}\"\nparties = [\"{p1}\", \"{p2}\"]\nsigned = 2007-09-18\n"
         );
