@@ -427,7 +427,12 @@ fn phrase(_words: &[String], i: usize) -> String {
         let j = i / 5;
         return format!("{} {}", DOMAIN[j % d_len], COMMON[(j / d_len) % c_len]);
     }
-    format!("{} {} {}", DOMAIN[i % d_len], COMMON[(i / d_len) % c_len], DOMAIN[(i / (d_len * c_len)) % d_len])
+    format!(
+        "{} {} {}",
+        DOMAIN[i % d_len],
+        COMMON[(i / d_len) % c_len],
+        DOMAIN[(i / (d_len * c_len)) % d_len]
+    )
 }
 
 fn write_reports(path: &Path, n: usize, words: &[String]) -> std::io::Result<()> {
@@ -477,7 +482,8 @@ fn write_rules(dir: &Path, commitments: usize, words: &[String]) -> std::io::Res
     for a in 0..commitments.div_ceil(per_agreement) {
         let p1 = COUNTRIES[a % COUNTRIES.len()];
         // an offset of 1-15 places: never the same country twice
-        let p2 = COUNTRIES[(a + 1 + (a / COUNTRIES.len()) % (COUNTRIES.len() - 1)) % COUNTRIES.len()];
+        let p2 =
+            COUNTRIES[(a + 1 + (a / COUNTRIES.len()) % (COUNTRIES.len() - 1)) % COUNTRIES.len()];
         let mut text = format!(
             "[agreement]\nid = \"agreement-{a}\"\ntitle = \"Agreement {a}\"\nparties = [\"{p1}\", \"{p2}\"]\nsigned = 2007-09-18\n"
         );

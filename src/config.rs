@@ -388,6 +388,37 @@ mod tests {
     }
 
     #[test]
+    fn shipped_config_holds_every_default() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/pledgewatch.toml"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let shipped = Config::parse(path, &text).unwrap();
+        let defaults = Config::parse(path, "").unwrap();
+        assert_eq!(format!("{shipped:?}"), format!("{defaults:?}"));
+        for key in [
+            "rules_dir",
+            "inbox_dir",
+            "state_dir",
+            "evaluate",
+            "digest",
+            "repeat_interval",
+            "file",
+            "format",
+            "level",
+            "max_file_size",
+            "settle",
+            "rescan_interval",
+        ] {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{key} = "))),
+                "{key} missing"
+            );
+        }
+    }
+
+    #[test]
     fn sizes_and_intervals() {
         assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
         assert_eq!(parse_size("1KiB").unwrap(), 1024);

@@ -197,3 +197,52 @@ fn as_of_defaults_to_today_utc() {
     let today = chrono::Utc::now().date_naive().to_string();
     assert_eq!(v["as_of"], today.as_str());
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), the text table is coloured and
+/// a long replay draws a progress bar on stderr.
+#[test]
+fn terminal_gets_colour_and_a_progress_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.jsonl");
+    let mut text = String::new();
+    for i in 0..30_000 {
+        text.push_str(&format!(
+            "{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\", \"TJK\"], \"kind\": \"action\", \"title\": \"joint exercise {i}\", \"body\": \"{}\"}}\n",
+            "x".repeat(150)
+        ));
+    }
+    std::fs::write(&big, text).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
+    let command = format!(
+        "{} replay --rules {} --reports {} --as-of 2010-02-01",
+        bin.display(),
+        root().join("rules").display(),
+        big.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("util-linux `script` is installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("% ") && text.contains(" MiB"),
+        "no progress bar: {text:?}"
+    );
+    assert!(
+        text.contains("\x1b[2K"),
+        "the bar is cleared before the table"
+    );
+    assert!(
+        text.contains("\x1b[32mon_track"),
+        "statuses are coloured: {text:?}"
+    );
+    // NO_COLOR turns colour off
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[32m"));
+}
