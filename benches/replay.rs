@@ -420,10 +420,10 @@ fn sentence(rng: &mut Rng, _words: &[String], len: usize) -> String {
 /// `i` below 2.7 million, so a larger rule set does not just repeat a smaller one.
 fn phrase(_words: &[String], i: usize) -> String {
     let (d_len, c_len) = (DOMAIN.len(), COMMON.len());
-    if i % 97 == 0 {
+    if i.is_multiple_of(97) {
         return DOMAIN[i % d_len].to_string();
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let j = i / 5;
         return format!("{} {}", DOMAIN[j % d_len], COMMON[(j / d_len) % c_len]);
     }
