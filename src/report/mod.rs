@@ -348,10 +348,12 @@ impl Report {
         field(self.url.as_deref().unwrap_or(""));
         field(&self.reported.map(|d| d.to_string()).unwrap_or_default());
         let hash = h.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = String::with_capacity(34);
         id.push_str("r-");
         for b in &hash.as_bytes()[..16] {
-            id.push_str(&format!("{b:02x}"));
+            id.push(char::from(HEX[usize::from(b >> 4)]));
+            id.push(char::from(HEX[usize::from(b & 15)]));
         }
         id
     }
