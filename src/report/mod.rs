@@ -509,6 +509,21 @@ mod tests {
     }
 
     #[test]
+    fn content_id_is_stable() {
+        // Ids are kept in ledgers: this value must never change.
+        let r = Report::from_raw(raw(&[
+            ("date", s("2013-05-27")),
+            ("actors", list(&["TJK", "KGZ"])),
+            ("kind", s("agreement")),
+            ("title", s("Joint statement")),
+        ]))
+        .unwrap();
+        // Checked independently with the Python blake3 package over the same encoding
+        // (each field as a little-endian u64 length, then its bytes).
+        assert_eq!(r.id, "r-e8fdaa5327ab46054b6f2a62f32e8e14");
+    }
+
+    #[test]
     fn names_the_bad_field() {
         let cases: Vec<(Vec<(&str, RawValue)>, &str)> = vec![
             (
