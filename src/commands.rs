@@ -231,3 +231,191 @@ impl Progress {
         self.clear_line();
     }
 }
+
+fn load_config(flag: Option<&Path>) -> Result<crate::config::Config, u8> {
+    let path = config::locate(flag);
+    Config::load(&path).map_err(|problems| {
+        print_problems(&problems);
+        exit::CONFIG
+    })
+}
+
+/// The rules, the compiled matchers and every report of the ledger, for `status` and `explain`.
+fn ledger_view(config: &Config) -> Result<(RuleSet, CompiledRules, crate::ledger::Ledger), u8> {
+    let set = rules::load_dir(&config.rules_dir).map_err(|problems| {
+        print_problems(&problems);
+        exit::PROBLEMS
+    })?;
+    let compiled = CompiledRules::new(&set).map_err(|e| {
+        eprintln!("{}: {e}", config.rules_dir.display());
+        exit::PROBLEMS
+    })?;
+    let ledger = crate::ledger::Ledger::open_read_only(&config.state_dir).map_err(|e| {
+        eprintln!("{e}");
+        exit::PROBLEMS
+    })?;
+    Ok((set, compiled, ledger))
+}
+
+/// `pledgewatch status`: the scorecard from the ledger (works while the daemon runs).
+pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u8 {
+    let config = match load_config(config_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (set, compiled, ledger) = match ledger_view(&config) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let mut evidence = crate::replay::EvidenceSet::default();
+    let mut scratch = crate::matcher::Scratch::default();
+    if let Err(e) = ledger.reports(&mut |r| {
+        let hits = compiled.match_report(&r, &mut scratch);
+        evidence.add(&r, hits);
+    }) {
+        eprintln!("{e}");
+        return exit::PROBLEMS;
+    }
+    let totals = match ledger.counts() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::PROBLEMS;
+        }
+    };
+    let counts = crate::replay::ReportCounts {
+        read: totals.reports,
+        rejected: totals.rejected,
+        skipped: totals.skipped,
+    };
+    let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
+    let stdout = std::io::stdout();
+    let rendered = match format {
+        Format::Json => output::json(as_of, counts, &statuses),
+        Format::Text => output::text(as_of, counts, &statuses, stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none()),
+        Format::Markdown => output::markdown(as_of, counts, &statuses, &set),
+    };
+    let mut out = stdout.lock();
+    if out.write_all(rendered.as_bytes()).and_then(|()| out.flush()).is_err() {
+        return exit::PROBLEMS;
+    }
+    exit::OK
+}
+
+/// `pledgewatch explain AGREEMENT/COMMITMENT`: the timeline of evidence, talk and breaches
+/// behind a status, with the alternative and phrases that matched each report.
+pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8 {
+    let config = match load_config(config_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let (set, compiled, ledger) = match ledger_view(&config) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let Some((agreement_id, commitment_id)) = target.split_once('/') else {
+        eprintln!("{target:?}: expected AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation");
+        return exit::PROBLEMS;
+    };
+    let mut index = None;
+    let mut n = 0u32;
+    for a in &set.agreements {
+        for c in &a.commitments {
+            if a.id == agreement_id && c.id == commitment_id {
+                index = Some((n, a, c));
+            }
+            n += 1;
+        }
+    }
+    let Some((index, agreement, commitment)) = index else {
+        eprintln!("{target}: no such commitment in {}", config.rules_dir.display());
+        return exit::PROBLEMS;
+    };
+    let mut scratch = crate::matcher::Scratch::default();
+    let mut evidence = crate::replay::EvidenceSet::default();
+    let mut lines: Vec<(NaiveDate, String)> = Vec::new();
+    let result = ledger.reports(&mut |r| {
+        let hits = compiled.match_report(&r, &mut scratch);
+        if let Some(hit) = hits.iter().find(|h| h.commitment == index) {
+            let details = compiled.explain_report(&r, &mut scratch);
+            let why: Vec<String> = details
+                .iter()
+                .filter(|d| d.commitment == index && d.breach == (hit.class == crate::matcher::Class::Breach))
+                .map(|d| {
+                    let block = if d.breach { "breach" } else { "evidence" };
+                    if d.phrases.is_empty() {
+                        format!("{block} alternative {}", d.alternative)
+                    } else {
+                        format!("{block} alternative {} ({})", d.alternative, d.phrases.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", "))
+                    }
+                })
+                .collect();
+            let counted = if r.date < commitment.starts || r.date > as_of { " [outside the counted dates]" } else { "" };
+            lines.push((
+                r.date,
+                format!(
+                    "{}  {:<8}  {:<9}  {:<11}  {}  [{}; id {}]{counted}",
+                    r.date,
+                    hit.class.as_str(),
+                    r.kind.as_str(),
+                    r.actors.join(","),
+                    if r.title.is_empty() { "(no title)" } else { &r.title },
+                    why.join("; "),
+                    r.id
+                ),
+            ));
+        }
+        evidence.add(&r, hits);
+    });
+    if let Err(e) = result {
+        eprintln!("{e}");
+        return exit::PROBLEMS;
+    }
+    lines.sort();
+    let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
+    let status = statuses
+        .iter()
+        .find(|a| a.id == agreement.id)
+        .and_then(|a| a.commitments.iter().find(|c| c.id == commitment.id));
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "{}/{}: {}", agreement.id, commitment.id, commitment.title);
+    if let Some(q) = &commitment.quote {
+        let _ = writeln!(out, "  \"{q}\"");
+    }
+    let _ = writeln!(
+        out,
+        "  follow-up: {}, at least {}, from {}",
+        commitment.follow_up_by.as_str(),
+        commitment.min_strength.as_str(),
+        commitment.starts
+    );
+    if let Some(s) = status {
+        let _ = writeln!(out, "  status as of {as_of}: {} — {}", s.status.as_str(), s.reason);
+        for p in &s.parties {
+            let _ = writeln!(out, "    {}: {} — {}", p.party, p.status.as_str(), p.reason);
+        }
+        let _ = writeln!(out, "  {} evidence, {} talk, {} breaches", s.evidence, s.talk, s.breaches);
+    }
+    let _ = writeln!(out, "\ntimeline ({} reports):", lines.len());
+    for (_, line) in &lines {
+        let _ = writeln!(out, "  {line}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        return exit::PROBLEMS;
+    }
+    exit::OK
+}
+
+/// `pledgewatch run`: load the config (exit 78 when invalid), set up logging, run the daemon.
+pub fn run(config_flag: Option<&Path>, as_of: Option<NaiveDate>, log_format: Option<&str>) -> u8 {
+    let config = match load_config(config_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let format = crate::logging::resolve(log_format.unwrap_or(&config.log_format));
+    crate::logging::init(format, &config.log_level);
+    tracing::info!(config = %config.path.display(), rules = %config.rules_dir.display(), "starting pledgewatch {}", env!("CARGO_PKG_VERSION"));
+    crate::daemon::run(config, as_of)
+}

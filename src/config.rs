@@ -1,6 +1,6 @@
 //! The daemon's configuration file (SPEC §6). `check --config` reads it to find the rules.
 
-use crate::dates::Duration;
+use crate::alert::RepeatInterval;
 use crate::problem::Problem;
 use crate::schedule::Cron;
 use serde::Deserialize;
@@ -25,7 +25,7 @@ pub struct Config {
     /// When to log a digest line per agreement.
     pub digest: Cron,
     /// How often an ongoing alert is repeated.
-    pub repeat_interval: Duration,
+    pub repeat_interval: RepeatInterval,
     /// Alerts JSONL file, if any.
     pub alerts_file: Option<PathBuf>,
     /// auto | text | json | journald.
@@ -274,7 +274,7 @@ impl Config {
                 .map(|_| ())
                 .map_err(|e| format!("schedule.digest: {e}")),
         );
-        let repeat = Duration::parse(raw.alerts.repeat_interval.get_ref());
+        let repeat = RepeatInterval::parse(raw.alerts.repeat_interval.get_ref());
         check(
             &raw.alerts.repeat_interval,
             repeat

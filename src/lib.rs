@@ -5,10 +5,15 @@
 //! The core (rules, reports, matching, evaluation) is synchronous and pure: the as-of date
 //! is an argument, never the clock, so every status can be reproduced and tested.
 
+pub mod alert;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod dates;
 pub mod evaluate;
+pub mod inbox;
+pub mod ledger;
+pub mod logging;
 pub mod matcher;
 pub mod output;
 pub mod problem;

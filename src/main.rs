@@ -17,6 +17,41 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon: watch the inbox, keep the ledger, evaluate, alert.
+    Run {
+        /// Config file (default: $PLEDGEWATCH_CONFIG, then /etc/pledgewatch/pledgewatch.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Evaluate at this date instead of today (UTC), for tests and historical study.
+        #[arg(long, value_parser = parse_as_of)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Log format, overriding the config's log.format.
+        #[arg(long, value_parser = ["auto", "text", "json", "journald"])]
+        log_format: Option<String>,
+    },
+    /// Print the scorecard from the ledger (works while the daemon runs).
+    Status {
+        /// Config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Evaluation date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_parser = parse_as_of)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Show the evidence, talk and breaches behind one commitment's status.
+    Explain {
+        /// AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation.
+        target: String,
+        /// Config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Evaluation date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_parser = parse_as_of)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Validate rule files; print every problem as path:line:column: message.
     Check {
         /// Daemon config whose rules_dir to check (default: $PLEDGEWATCH_CONFIG, then /etc/pledgewatch/pledgewatch.toml).
@@ -59,7 +94,11 @@ fn parse_status(text: &str) -> Result<Status, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let today = pledgewatch::dates::today_utc;
     let code = match cli.command {
+        Command::Run { config, as_of, log_format } => commands::run(config.as_deref(), as_of, log_format.as_deref()),
+        Command::Status { config, as_of, format } => commands::status(config.as_deref(), as_of.unwrap_or_else(today), format),
+        Command::Explain { target, config, as_of } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
         Command::Check { config, rules } => match &rules {
             Some(dir) => commands::check(RulesSource::Dir(dir)),
             None => commands::check(RulesSource::Config(config.as_deref())),

@@ -22,7 +22,10 @@ use std::path::{Path, PathBuf};
 
 /// The kind of act a report describes, in strength order: an incident is the weakest (never
 /// evidence), an action the strongest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Something that happened to or between the parties; contradicts rather than supports.
     Incident,
@@ -83,8 +86,8 @@ impl fmt::Display for Kind {
     }
 }
 
-/// One dated event, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One dated event, validated. Serialized as JSON in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// Stable id: given, or derived from the content.
     pub id: String,

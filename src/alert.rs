@@ -1,0 +1,300 @@
+//! Alerts: transitions of a commitment (or, for `each`, of a commitment and party) into
+//! `overdue`, `paper_tiger` or `breached`, a `resolved` record when it leaves them, and a
+//! repeat every `repeat_interval` while the status lasts. [`transitions`] is pure; [`Sinks`]
+//! writes the records to the log and to the alerts file.
+
+use crate::evaluate::{AgreementStatus, Status};
+use crate::ledger::AlertState;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// (agreement, commitment, party or "") — the unit an alert is about.
+pub type AlertKey = (String, String, String);
+
+/// How long an ongoing alert waits before it is written again: calendar terms (`7d`, `1mo`)
+/// plus an exact part (`30s`, for tests and impatient operators).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatInterval {
+    /// Calendar part.
+    pub calendar: crate::dates::Duration,
+    /// Exact part.
+    pub exact: std::time::Duration,
+}
+
+impl RepeatInterval {
+    /// Parses `"7d"`, `"1mo"` (calendar) or `"90s"`, `"5m"`, `"2h"`, `"500ms"` (exact).
+    pub fn parse(text: &str) -> Result<RepeatInterval, String> {
+        if let Ok(calendar) = crate::dates::Duration::parse(text) {
+            return Ok(RepeatInterval { calendar, exact: std::time::Duration::ZERO });
+        }
+        crate::config::parse_interval(text)
+            .map(|exact| RepeatInterval { calendar: crate::dates::Duration::default(), exact })
+            .map_err(|_| {
+                format!("invalid interval {text:?}: expected a duration like \"7d\", \"1mo\", \"12h\" or \"30s\"")
+            })
+    }
+
+    /// The time the next repeat is due after an alert at `last`.
+    pub fn after(&self, last: DateTime<Utc>) -> DateTime<Utc> {
+        let date = self.calendar.add_to(last.date_naive());
+        let base = date.and_time(last.time()).and_utc();
+        base + chrono::Duration::from_std(self.exact).unwrap_or(chrono::Duration::MAX)
+    }
+}
+
+/// One alert, as logged and as written (one flat JSON object per line) to the alerts file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertRecord {
+    /// When it was raised (RFC 3339, UTC).
+    pub ts: String,
+    /// `overdue`, `paper_tiger`, `breached` or `resolved`.
+    pub alert: String,
+    /// Agreement id.
+    pub agreement: String,
+    /// Commitment id.
+    pub commitment: String,
+    /// The party, for `follow_up_by = "each"`; else null.
+    pub party: Option<String>,
+    /// The status now.
+    pub status: String,
+    /// The status before (null the first time a commitment is seen).
+    pub previous: Option<String>,
+    /// Due date.
+    pub due: Option<String>,
+    /// Latest evidence.
+    pub last_evidence: Option<String>,
+    /// Evaluation date.
+    pub as_of: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Compares fresh statuses with the stored states: the alerts to raise now, and the states to
+/// store. A restart therefore repeats nothing: the stored state already has the status and the
+/// time of its last alert.
+pub fn transitions(
+    statuses: &[AgreementStatus],
+    stored: &HashMap<AlertKey, AlertState>,
+    now: DateTime<Utc>,
+    as_of: NaiveDate,
+    repeat: RepeatInterval,
+) -> (Vec<AlertRecord>, Vec<(AlertKey, AlertState)>) {
+    let ts = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let mut alerts = Vec::new();
+    let mut states = Vec::new();
+    for a in statuses {
+        for c in &a.commitments {
+            // One unit per party for `each`, else the commitment itself.
+            let units: Vec<(Option<&str>, Status, Option<NaiveDate>, Option<NaiveDate>, &str)> =
+                if c.parties.is_empty() {
+                    vec![(None, c.status, c.due, c.last_evidence, c.reason.as_str())]
+                } else {
+                    c.parties
+                        .iter()
+                        .map(|p| (Some(p.party.as_str()), p.status, p.due, p.last_evidence, p.reason.as_str()))
+                        .collect()
+                };
+            for (party, status, due, last_evidence, reason) in units {
+                let key: AlertKey = (a.id.clone(), c.id.clone(), party.unwrap_or("").to_string());
+                let previous = stored.get(&key);
+                let prev_status = previous.and_then(|p| Status::parse(&p.status));
+                let last_alert = previous
+                    .and_then(|p| p.last_alert.as_deref())
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                let alert = if status.is_alarm() {
+                    match (prev_status, last_alert) {
+                        (Some(p), Some(last)) if p == status => (now >= repeat.after(last)).then_some(status.as_str()),
+                        (Some(p), None) if p == status => Some(status.as_str()),
+                        _ => Some(status.as_str()),
+                    }
+                } else if prev_status.is_some_and(Status::is_alarm) {
+                    Some("resolved")
+                } else {
+                    None
+                };
+                let mut new_state = AlertState {
+                    status: status.as_str().to_string(),
+                    last_alert: previous.and_then(|p| p.last_alert.clone()),
+                };
+                if let Some(kind) = alert {
+                    new_state.last_alert = Some(ts.clone());
+                    alerts.push(AlertRecord {
+                        ts: ts.clone(),
+                        alert: kind.to_string(),
+                        agreement: a.id.clone(),
+                        commitment: c.id.clone(),
+                        party: party.map(str::to_string),
+                        status: status.as_str().to_string(),
+                        previous: previous.map(|p| p.status.clone()),
+                        due: due.map(|d| d.to_string()),
+                        last_evidence: last_evidence.map(|d| d.to_string()),
+                        as_of: as_of.to_string(),
+                        reason: reason.to_string(),
+                    });
+                }
+                if previous != Some(&new_state) {
+                    states.push((key, new_state));
+                }
+            }
+        }
+    }
+    (alerts, states)
+}
+
+/// Where alerts go: always the log (target `alert`), and the alerts file when configured.
+pub struct Sinks {
+    file: Option<PathBuf>,
+}
+
+impl Sinks {
+    /// Sinks writing to the log and, if given, appending to `file`.
+    pub fn new(file: Option<PathBuf>) -> Sinks {
+        Sinks { file }
+    }
+
+    /// The alerts file, if any.
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Writes every record to every sink. A failing alerts file is logged, never fatal: the
+    /// log still has the alert.
+    pub fn emit(&self, alerts: &[AlertRecord]) {
+        for a in alerts {
+            log_alert(a);
+        }
+        if alerts.is_empty() {
+            return;
+        }
+        if let Some(path) = &self.file
+            && let Err(e) = append_jsonl(path, alerts)
+        {
+            tracing::error!(path = %path.display(), error = %e, "cannot append to the alerts file");
+        }
+    }
+}
+
+fn append_jsonl(path: &Path, alerts: &[AlertRecord]) -> std::io::Result<()> {
+    let mut text = String::new();
+    for a in alerts {
+        text.push_str(&serde_json::to_string(a).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_data()
+}
+
+fn log_alert(a: &AlertRecord) {
+    let party = a.party.as_deref().unwrap_or("");
+    let previous = a.previous.as_deref().unwrap_or("");
+    let due = a.due.as_deref().unwrap_or("");
+    let last_evidence = a.last_evidence.as_deref().unwrap_or("");
+    let who = if party.is_empty() { String::new() } else { format!(" ({party})") };
+    if a.alert == "resolved" {
+        tracing::info!(
+            target: "alert",
+            alert = %a.alert, agreement = %a.agreement, commitment = %a.commitment, party,
+            status = %a.status, previous, due, last_evidence, as_of = %a.as_of, reason = %a.reason,
+            "resolved: {}/{}{who} is now {}: {}", a.agreement, a.commitment, a.status, a.reason
+        );
+    } else {
+        tracing::warn!(
+            target: "alert",
+            alert = %a.alert, agreement = %a.agreement, commitment = %a.commitment, party,
+            status = %a.status, previous, due, last_evidence, as_of = %a.as_of, reason = %a.reason,
+            "{}: {}/{}{who}: {}", a.alert, a.agreement, a.commitment, a.reason
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::CommitmentStatus;
+
+    fn statuses(status: Status) -> Vec<AgreementStatus> {
+        vec![AgreementStatus {
+            id: "a".into(),
+            title: "A".into(),
+            score: None,
+            commitments: vec![CommitmentStatus {
+                id: "c".into(),
+                status,
+                score: status.score(),
+                due: None,
+                last_evidence: None,
+                last_breach: None,
+                evidence: 0,
+                talk: 0,
+                breaches: 0,
+                parties: vec![],
+                reason: "r".into(),
+            }],
+        }]
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn step(
+        stored: &mut HashMap<AlertKey, AlertState>,
+        status: Status,
+        now: &str,
+    ) -> Vec<(String, Option<String>)> {
+        let repeat = RepeatInterval::parse("7d").unwrap();
+        let d = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let (alerts, states) = transitions(&statuses(status), stored, t(now), d, repeat);
+        stored.extend(states);
+        alerts.into_iter().map(|a| (a.alert, a.previous)).collect()
+    }
+
+    #[test]
+    fn transitions_repeats_and_resolutions() {
+        let mut s = HashMap::new();
+        assert_eq!(step(&mut s, Status::Pending, "2020-01-01T00:00:00Z"), vec![]);
+        assert_eq!(
+            step(&mut s, Status::Overdue, "2020-01-02T00:00:00Z"),
+            vec![("overdue".into(), Some("pending".into()))]
+        );
+        assert_eq!(step(&mut s, Status::Overdue, "2020-01-08T23:59:59Z"), vec![], "not yet 7 days");
+        assert_eq!(
+            step(&mut s, Status::Overdue, "2020-01-09T00:00:00Z"),
+            vec![("overdue".into(), Some("overdue".into()))],
+            "repeated after 7 days"
+        );
+        assert_eq!(
+            step(&mut s, Status::PaperTiger, "2020-01-09T01:00:00Z"),
+            vec![("paper_tiger".into(), Some("overdue".into()))]
+        );
+        assert_eq!(
+            step(&mut s, Status::OnTrack, "2020-01-10T00:00:00Z"),
+            vec![("resolved".into(), Some("paper_tiger".into()))]
+        );
+        assert_eq!(step(&mut s, Status::OnTrack, "2020-03-10T00:00:00Z"), vec![]);
+    }
+
+    #[test]
+    fn first_sight_of_an_alarm_has_no_previous() {
+        let mut s = HashMap::new();
+        assert_eq!(step(&mut s, Status::Breached, "2020-01-01T00:00:00Z"), vec![("breached".into(), None)]);
+    }
+
+    #[test]
+    fn repeat_intervals() {
+        let r = RepeatInterval::parse("1mo").unwrap();
+        assert_eq!(r.after(t("2020-01-31T10:00:00Z")), t("2020-02-29T10:00:00Z"));
+        let r = RepeatInterval::parse("90s").unwrap();
+        assert_eq!(r.after(t("2020-01-31T10:00:00Z")), t("2020-01-31T10:01:30Z"));
+        assert!(RepeatInterval::parse("soon").is_err());
+    }
+}

@@ -1,0 +1,608 @@
+//! `pledgewatch run`: the runtime wiring. An async main loop (signals, schedules, inotify,
+//! systemd notifications) drives one worker thread that owns the ledger and the engine and
+//! does all file and database work, one job at a time.
+
+use crate::alert::{self, AlertKey, Sinks};
+use crate::config::Config;
+use crate::evaluate::AgreementStatus;
+use crate::inbox::{self, Entry, EntryKind, Inbox};
+use crate::ledger::{self, AlertState, FileCounts, Ledger};
+use crate::matcher::{CompiledRules, Hit, Scratch};
+use crate::replay::{EvidenceSet, evaluate_all};
+use crate::report::{Item, Location, ReadOptions, Report, read_file_mapped};
+use crate::rules::{self, RuleSet};
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use sd_notify::NotifyState;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Reports written to the ledger per transaction while a file is read.
+const COMMIT_EVERY: usize = 5_000;
+
+/// Work for the worker thread.
+enum Job {
+    /// Look at the inbox; the names given are complete (renamed in or closed after writing).
+    Scan(HashSet<OsString>),
+    /// Evaluate every commitment now.
+    Evaluate,
+    /// Log a digest line per agreement.
+    Digest,
+    /// Reload the rules.
+    Reload,
+}
+
+/// What the worker tells the main loop.
+enum Event {
+    /// Ledger open, evidence loaded: the service is ready.
+    Ready(String),
+    /// A reload finished: Ok(summary) or Err(summary of the problems).
+    Reloaded(Result<String, String>),
+    /// The worker cannot go on.
+    Fatal(String),
+}
+
+/// Everything the worker owns.
+struct Worker {
+    config: Config,
+    as_of: Option<NaiveDate>,
+    ledger: Ledger,
+    rules: RuleSet,
+    compiled: CompiledRules,
+    evidence: EvidenceSet,
+    inbox: Inbox,
+    sinks: Sinks,
+    states: HashMap<AlertKey, AlertState>,
+    statuses: Vec<AgreementStatus>,
+    stop: Arc<AtomicBool>,
+    threads: usize,
+}
+
+fn notify(states: &[NotifyState<'_>]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "sd_notify failed");
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. Returns the process exit code.
+pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
+    let rules = match rules::load_dir(&config.rules_dir) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in &problems {
+                tracing::error!(problem = %p, "{p}");
+            }
+            tracing::error!(count = problems.len(), "the rules are invalid; not starting");
+            return crate::commands::exit::PROBLEMS;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the runtime");
+            return crate::commands::exit::PROBLEMS;
+        }
+    };
+    runtime.block_on(main_loop(config, as_of, rules))
+}
+
+async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> u8 {
+    let inbox = match Inbox::new(&config.inbox_dir, &config.state_dir, config.max_file_size, config.settle) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot prepare the inbox");
+            return crate::commands::exit::PROBLEMS;
+        }
+    };
+    // The watch is set up before the worker's first scan, so no file can slip between them.
+    let (fs_tx, mut fs_rx) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let mut watcher = match notify::recommended_watcher(move |res| {
+        let _ = fs_tx.send(res);
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create the inotify watcher");
+            return crate::commands::exit::PROBLEMS;
+        }
+    };
+    if let Err(e) = notify::Watcher::watch(&mut watcher, &config.inbox_dir, notify::RecursiveMode::NonRecursive) {
+        tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot watch the inbox");
+        return crate::commands::exit::PROBLEMS;
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (job_tx, job_rx) = mpsc::channel::<Job>();
+    let (event_tx, mut event_rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let worker = {
+        let stop = stop.clone();
+        let config = config.clone();
+        std::thread::Builder::new()
+            .name("pledgewatch-worker".into())
+            .spawn(move || worker_main(config, as_of, rules, inbox, stop, job_rx, event_tx))
+    };
+    let worker = match worker {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the worker thread");
+            return crate::commands::exit::PROBLEMS;
+        }
+    };
+
+    let signals = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()));
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = signals else {
+        tracing::error!("cannot install signal handlers");
+        return crate::commands::exit::PROBLEMS;
+    };
+    let mut rescan = tokio::time::interval(config.rescan_interval.max(std::time::Duration::from_millis(10)));
+    rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watchdog = sd_notify::watchdog_enabled().map(|d| d / 2);
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(std::time::Duration::from_secs(3600)));
+    let until = |cron: &crate::schedule::Cron| {
+        let now = Utc::now();
+        let next = cron.next_after(now).unwrap_or(now + chrono::Duration::days(3650));
+        tokio::time::Instant::now() + (next - now).to_std().unwrap_or_default()
+    };
+    let evaluate_at = tokio::time::sleep_until(until(&config.evaluate));
+    let digest_at = tokio::time::sleep_until(until(&config.digest));
+    tokio::pin!(evaluate_at, digest_at);
+    let mut code = crate::commands::exit::OK;
+    let send = |job: Job| {
+        if job_tx.send(job).is_err() {
+            tracing::error!("the worker thread has stopped");
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+            _ = int.recv() => { tracing::info!("SIGINT: stopping"); break; }
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reloading the rules");
+                match NotifyState::monotonic_usec_now() {
+                    Ok(now) => notify(&[NotifyState::Reloading, now, NotifyState::Status("reloading rules")]),
+                    Err(_) => notify(&[NotifyState::Reloading, NotifyState::Status("reloading rules")]),
+                }
+                send(Job::Reload);
+            }
+            Some(res) = fs_rx.recv() => {
+                let mut complete = HashSet::new();
+                let mut pending = vec![res];
+                while let Ok(more) = fs_rx.try_recv() {
+                    pending.push(more);
+                }
+                for res in pending {
+                    match res {
+                        Ok(event) => {
+                            use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+                            let done = matches!(
+                                event.kind,
+                                EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+                                    | EventKind::Access(AccessKind::Close(AccessMode::Write))
+                            );
+                            if done {
+                                complete.extend(event.paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_os_string()));
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "inotify error; rescanning the inbox"),
+                    }
+                }
+                send(Job::Scan(complete));
+            }
+            _ = rescan.tick() => send(Job::Scan(HashSet::new())),
+            _ = &mut evaluate_at => {
+                send(Job::Evaluate);
+                evaluate_at.as_mut().reset(until(&config.evaluate));
+            }
+            _ = &mut digest_at => {
+                send(Job::Digest);
+                digest_at.as_mut().reset(until(&config.digest));
+            }
+            _ = watchdog_tick.tick(), if watchdog.is_some() => notify(&[NotifyState::Watchdog]),
+            event = event_rx.recv() => match event {
+                Some(Event::Ready(status)) => {
+                    tracing::info!(status = %status, "ready");
+                    notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+                }
+                Some(Event::Reloaded(Ok(status))) => {
+                    tracing::info!(status = %status, "rules reloaded");
+                    notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+                }
+                Some(Event::Reloaded(Err(status))) => {
+                    notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+                }
+                Some(Event::Fatal(message)) => {
+                    tracing::error!(error = %message, "stopping");
+                    code = crate::commands::exit::PROBLEMS;
+                    break;
+                }
+                None => {
+                    tracing::error!("the worker thread ended unexpectedly");
+                    code = crate::commands::exit::PROBLEMS;
+                    break;
+                }
+            },
+        }
+    }
+    notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
+    stop.store(true, Ordering::SeqCst);
+    drop(job_tx);
+    drop(watcher);
+    if tokio::task::spawn_blocking(move || worker.join()).await.is_err() {
+        tracing::error!("the worker thread panicked");
+        code = crate::commands::exit::PROBLEMS;
+    }
+    tracing::info!("stopped");
+    code
+}
+
+fn worker_main(
+    config: Config,
+    as_of: Option<NaiveDate>,
+    rules: RuleSet,
+    inbox: Inbox,
+    stop: Arc<AtomicBool>,
+    jobs: mpsc::Receiver<Job>,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+) {
+    let mut worker = match Worker::start(config, as_of, rules, inbox, stop) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = events.send(Event::Fatal(e));
+            return;
+        }
+    };
+    let _ = events.send(Event::Ready(worker.status_line()));
+    worker.scan(&HashSet::new());
+    worker.evaluate();
+    let settle_poll = (worker.config.settle / 2).max(std::time::Duration::from_millis(20));
+    loop {
+        if worker.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let job = if worker.inbox.waiting() {
+            match jobs.recv_timeout(settle_poll) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => Job::Scan(HashSet::new()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
+        match job {
+            Job::Scan(mut complete) => {
+                // Coalesce a burst of scan requests into one scan.
+                let mut others = Vec::new();
+                while let Ok(next) = jobs.try_recv() {
+                    match next {
+                        Job::Scan(more) => complete.extend(more),
+                        other => others.push(other),
+                    }
+                }
+                if worker.scan(&complete) {
+                    worker.evaluate();
+                }
+                for job in others {
+                    worker.handle(job, &events);
+                }
+            }
+            other => worker.handle(other, &events),
+        }
+    }
+}
+
+/// A report after matching, with what the ledger and the evidence set need.
+enum Matched {
+    Report(Report, Vec<Hit>),
+    Rejected(crate::report::Rejection),
+    Skipped,
+}
+
+impl Worker {
+    fn start(config: Config, as_of: Option<NaiveDate>, rules: RuleSet, inbox: Inbox, stop: Arc<AtomicBool>) -> Result<Worker, String> {
+        let ledger = Ledger::open(&config.state_dir)?;
+        let compiled = CompiledRules::new(&rules)?;
+        let states = ledger.alert_states()?.into_iter().collect();
+        let sinks = Sinks::new(config.alerts_file.clone());
+        let mut worker = Worker {
+            as_of,
+            ledger,
+            rules,
+            compiled,
+            evidence: EvidenceSet::default(),
+            inbox,
+            sinks,
+            states,
+            statuses: Vec::new(),
+            stop,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            config,
+        };
+        worker.rebuild_evidence()?;
+        Ok(worker)
+    }
+
+    fn handle(&mut self, job: Job, events: &tokio::sync::mpsc::UnboundedSender<Event>) {
+        match job {
+            Job::Scan(complete) => {
+                if self.scan(&complete) {
+                    self.evaluate();
+                }
+            }
+            Job::Evaluate => self.evaluate(),
+            Job::Digest => self.digest(),
+            Job::Reload => {
+                let result = self.reload();
+                let _ = events.send(Event::Reloaded(result));
+            }
+        }
+    }
+
+    fn status_line(&self) -> String {
+        format!(
+            "watching {}; {} agreements, {} commitments, {} reports",
+            self.config.inbox_dir.display(),
+            self.rules.agreements.len(),
+            self.rules.commitment_count(),
+            self.evidence.counts().read
+        )
+    }
+
+    /// Re-matches every report of the ledger against the current rules.
+    fn rebuild_evidence(&mut self) -> Result<(), String> {
+        let mut evidence = EvidenceSet::default();
+        let mut scratch = Scratch::default();
+        let compiled = &self.compiled;
+        self.ledger.reports(&mut |r| {
+            let hits = compiled.match_report(&r, &mut scratch);
+            evidence.add(&r, hits);
+        })?;
+        self.evidence = evidence;
+        Ok(())
+    }
+
+    fn reload(&mut self) -> Result<String, String> {
+        match rules::load_dir(&self.config.rules_dir) {
+            Ok(set) => {
+                let compiled = CompiledRules::new(&set)?;
+                let (old_rules, old_compiled) = (std::mem::replace(&mut self.rules, set), std::mem::replace(&mut self.compiled, compiled));
+                if let Err(e) = self.rebuild_evidence() {
+                    self.rules = old_rules;
+                    self.compiled = old_compiled;
+                    tracing::error!(error = %e, "reload failed; keeping the old rules");
+                    return Err(format!("reload failed, old rules kept: {e}"));
+                }
+                self.evaluate();
+                Ok(self.status_line())
+            }
+            Err(problems) => {
+                for p in &problems {
+                    tracing::error!(problem = %p, "{p}");
+                }
+                let summary = format!(
+                    "reload refused: {} problem(s) in the rules; still running the previous rules",
+                    problems.len()
+                );
+                tracing::error!(count = problems.len(), "{summary}");
+                Err(summary)
+            }
+        }
+    }
+
+    /// Takes every ready inbox file. True when any report was taken.
+    fn scan(&mut self, complete: &HashSet<OsString>) -> bool {
+        let entries = match self.inbox.ready(complete) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(inbox = %self.inbox.dir.display(), error = %e, "cannot list the inbox");
+                return false;
+            }
+        };
+        let mut changed = false;
+        for entry in entries {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            changed |= self.take(&entry);
+        }
+        changed
+    }
+
+    fn reject(&self, entry: &Entry, why: &str) {
+        match inbox::move_unique(&entry.path, &self.inbox.rejected, &entry.name) {
+            Ok(to) => {
+                if let Err(e) = inbox::write_error(&to, &format!("{why}\n")) {
+                    tracing::error!(file = %to.display(), error = %e, "cannot write the .error file");
+                }
+                let _ = inbox::sync_dir(&self.inbox.rejected);
+                tracing::warn!(file = %entry.path.display(), moved_to = %to.display(), reason = %why, "file rejected");
+            }
+            Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a rejected file"),
+        }
+    }
+
+    /// Takes one entry; true when reports were added.
+    fn take(&mut self, entry: &Entry) -> bool {
+        match &entry.kind {
+            EntryKind::NotAFile(what) => {
+                self.reject(entry, &format!("{what}: only regular files are taken; it was not opened or followed"));
+                false
+            }
+            EntryKind::TooLarge(len) => {
+                self.reject(
+                    entry,
+                    &format!("{len} bytes, over the limit inbox.max_file_size ({} bytes); not read", self.config.max_file_size),
+                );
+                false
+            }
+            EntryKind::File(_) => self.take_file(entry),
+        }
+    }
+
+    fn take_file(&mut self, entry: &Entry) -> bool {
+        let hash = match inbox::hash_file(&entry.path) {
+            Ok(h) => h,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(e) => {
+                self.reject(entry, &format!("cannot be read: {e}"));
+                return false;
+            }
+        };
+        match self.ledger.taken_file(&hash) {
+            Ok(Some(taken)) => {
+                // Identical content was taken before (a re-drop, or a crash between commit
+                // and move): nothing changes; the file is put where its twin went.
+                let dir = if taken.outcome == "rejected" { &self.inbox.rejected } else { &self.inbox.processed };
+                match inbox::move_unique(&entry.path, dir, &entry.name) {
+                    Ok(to) => tracing::info!(
+                        file = %entry.path.display(), moved_to = %to.display(), first_taken = %taken.taken, first_name = %taken.name,
+                        "file already taken (identical content); nothing counted again"
+                    ),
+                    Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a file"),
+                }
+                return false;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "ledger error; the file stays in the inbox");
+                return false;
+            }
+        }
+        let name = entry.name.to_string_lossy().into_owned();
+        let mut counts = FileCounts::default();
+        let mut problems: Vec<String> = Vec::new();
+        let mut file_unreadable = false;
+        let mut batch: Vec<(Report, Vec<Hit>)> = Vec::new();
+        let mut failed: Option<String> = None;
+        let compiled = &self.compiled;
+        let map = |scratch: &mut Scratch, item: Item| match item {
+            Item::Report(r) => {
+                let hits = compiled.match_report(&r, scratch);
+                Matched::Report(r, hits)
+            }
+            Item::Rejected(rej) => Matched::Rejected(rej),
+            Item::Skipped(_) => Matched::Skipped,
+        };
+        let stop = self.stop.clone();
+        let ledger = &mut self.ledger;
+        let evidence = &mut self.evidence;
+        let mut flush = |batch: &mut Vec<(Report, Vec<Hit>)>, last: Option<(&str, FileCounts)>| -> Result<(), String> {
+            let tx = ledger.begin()?;
+            let reports: Vec<Report> = batch.iter().map(|(r, _)| r.clone()).collect();
+            ledger::put_reports(&tx, &name, &reports)?;
+            if let Some((outcome, counts)) = last {
+                ledger::put_file(&tx, &hash, &name, outcome, &Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true), counts)?;
+            }
+            tx.commit().map_err(|e| e.to_string())?;
+            for (r, hits) in batch.drain(..) {
+                evidence.insert(r.id.into_boxed_str(), r.date, hits);
+            }
+            Ok(())
+        };
+        read_file_mapped(&entry.path, &ReadOptions::default(), self.threads, &Scratch::default, &map, &mut |m| {
+            if failed.is_some() || stop.load(Ordering::SeqCst) {
+                return;
+            }
+            match m {
+                Matched::Report(r, hits) => {
+                    counts.reports += 1;
+                    batch.push((r, hits));
+                    if batch.len() >= COMMIT_EVERY
+                        && let Err(e) = flush(&mut batch, None)
+                    {
+                        failed = Some(e);
+                    }
+                }
+                Matched::Rejected(rej) => {
+                    counts.rejected += 1;
+                    if rej.location == Location::File {
+                        file_unreadable = true;
+                    }
+                    problems.push(rej.to_string());
+                }
+                Matched::Skipped => counts.skipped += 1,
+            }
+        });
+        if let Some(e) = failed {
+            tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            return counts.reports > 0;
+        }
+        if self.stop.load(Ordering::SeqCst) {
+            tracing::info!(file = %entry.path.display(), "stopping: the file stays in the inbox and will be taken again");
+            return counts.reports > 0;
+        }
+        let outcome = if file_unreadable && counts.reports == 0 { "rejected" } else { "processed" };
+        if let Err(e) = flush(&mut batch, Some((outcome, counts))) {
+            tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            return counts.reports > 0;
+        }
+        let refused = problems.len();
+        if counts.skipped > 0 {
+            problems.push(format!("{} GDELT row(s) skipped: no Actor1CountryCode or Actor2CountryCode", counts.skipped));
+        }
+        let dir = if outcome == "rejected" { self.inbox.rejected.clone() } else { self.inbox.processed.clone() };
+        match inbox::move_unique(&entry.path, &dir, &entry.name) {
+            Ok(to) => {
+                if !problems.is_empty()
+                    && let Err(e) = inbox::write_error(&to, &(problems.join("\n") + "\n"))
+                {
+                    tracing::error!(file = %to.display(), error = %e, "cannot write the .error file");
+                }
+                let _ = inbox::sync_dir(&dir);
+                for p in problems.iter().take(refused.min(20)) {
+                    tracing::warn!(file = %entry.path.display(), problem = %p, "record refused");
+                }
+                tracing::info!(
+                    file = %entry.path.display(), moved_to = %to.display(), reports = counts.reports,
+                    rejected = counts.rejected, skipped = counts.skipped, "file taken"
+                );
+            }
+            Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan"),
+        }
+        counts.reports > 0
+    }
+
+    fn as_of(&self) -> NaiveDate {
+        self.as_of.unwrap_or_else(crate::dates::today_utc)
+    }
+
+    fn evaluate(&mut self) {
+        let as_of = self.as_of();
+        let events = self.evidence.events(self.rules.commitment_count());
+        let statuses = evaluate_all(&self.rules, &events, as_of);
+        let (alerts, changes) = alert::transitions(&statuses, &self.states, Utc::now(), as_of, self.config.repeat_interval);
+        self.sinks.emit(&alerts);
+        if !changes.is_empty() {
+            match self.ledger.save_alert_states(&changes) {
+                Ok(()) => self.states.extend(changes),
+                Err(e) => tracing::error!(error = %e, "cannot store alert states"),
+            }
+        }
+        self.statuses = statuses;
+    }
+
+    fn digest(&mut self) {
+        if self.statuses.is_empty() {
+            self.evaluate();
+        }
+        for a in &self.statuses {
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for s in crate::evaluate::Status::ALL {
+                let n = a.commitments.iter().filter(|c| c.status == s).count();
+                if n > 0 {
+                    counts.push((s.as_str().to_string(), n));
+                }
+            }
+            let summary: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            let score = a.score.map_or("none".to_string(), |s| format!("{s:+.2}"));
+            tracing::info!(
+                target: "digest", agreement = %a.id, score = %score, commitments = a.commitments.len(),
+                "digest {}: score {score}; {}", a.id, summary.join(", ")
+            );
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The watched folder: which files are ready to take, and where taken files go. Nothing here
+//! deletes a file: a taken file is moved to `processed/` or `rejected/` (under a fresh name if
+//! the name is already used there), with a `NAME.error` file beside it saying why.
+
+use crate::report::is_hidden_or_partial;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// What an inbox entry is, from `lstat` (links are never followed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file of this many bytes, within the size limit.
+    File(u64),
+    /// A regular file over the size limit.
+    TooLarge(u64),
+    /// Anything else: a directory, symlink, FIFO, socket or device.
+    NotAFile(&'static str),
+}
+
+/// An inbox entry ready to be taken.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Its name in the inbox.
+    pub name: OsString,
+    /// Its path.
+    pub path: PathBuf,
+    /// What it is.
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    len: u64,
+    modified: Option<SystemTime>,
+    since: Instant,
+}
+
+/// The inbox and its two destination folders, with what has been seen of files still being
+/// written.
+pub struct Inbox {
+    /// The watched folder.
+    pub dir: PathBuf,
+    /// Where taken files go.
+    pub processed: PathBuf,
+    /// Where unreadable files go.
+    pub rejected: PathBuf,
+    max_size: u64,
+    settle: Duration,
+    seen: HashMap<OsString, Seen>,
+}
+
+fn describe(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+impl Inbox {
+    /// The inbox at `dir`, moving taken files under `state_dir`; creates the folders.
+    pub fn new(dir: &Path, state_dir: &Path, max_size: u64, settle: Duration) -> std::io::Result<Inbox> {
+        let processed = state_dir.join("processed");
+        let rejected = state_dir.join("rejected");
+        for d in [dir, &processed, &rejected] {
+            std::fs::create_dir_all(d)?;
+        }
+        Ok(Inbox {
+            dir: dir.to_path_buf(),
+            processed,
+            rejected,
+            max_size,
+            settle,
+            seen: HashMap::new(),
+        })
+    }
+
+    /// True while some file is waiting for its size to settle.
+    pub fn waiting(&self) -> bool {
+        !self.seen.is_empty()
+    }
+
+    /// The entries ready to take, in name order. Names in `complete` (renamed into the
+    /// folder, or closed after writing) are ready at once; other files once their size and
+    /// modification time have not changed for the settle time. Hidden and partial names
+    /// (`.x`, `*.tmp`, `*.part`) wait until renamed.
+    pub fn ready(&mut self, complete: &HashSet<OsString>) -> std::io::Result<Vec<Entry>> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let mut present = HashSet::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if is_hidden_or_partial(&name.to_string_lossy()) {
+                continue;
+            }
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue; // gone since listing
+            };
+            let t = meta.file_type();
+            if !t.is_file() {
+                out.push(Entry { name, path, kind: EntryKind::NotAFile(describe(t)) });
+                continue;
+            }
+            if meta.len() > self.max_size {
+                self.seen.remove(&name);
+                out.push(Entry { name, path, kind: EntryKind::TooLarge(meta.len()) });
+                continue;
+            }
+            present.insert(name.clone());
+            let modified = meta.modified().ok();
+            let settled = match self.seen.get(&name) {
+                Some(s) if s.len == meta.len() && s.modified == modified => now.duration_since(s.since) >= self.settle,
+                _ => {
+                    self.seen.insert(name.clone(), Seen { len: meta.len(), modified, since: now });
+                    self.settle.is_zero()
+                }
+            };
+            if settled || complete.contains(&name) {
+                self.seen.remove(&name);
+                out.push(Entry { name, path, kind: EntryKind::File(meta.len()) });
+            }
+        }
+        self.seen.retain(|name, _| present.contains(name));
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken.
+/// Returns the new path. Never overwrites.
+pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
+    for n in 0u32.. {
+        let mut candidate = name.to_os_string();
+        if n > 0 {
+            candidate.push(format!(".{n}"));
+        }
+        let target = dir.join(&candidate);
+        let mut error_name = candidate.clone();
+        error_name.push(".error");
+        if std::fs::symlink_metadata(&target).is_ok() || std::fs::symlink_metadata(dir.join(error_name)).is_ok() {
+            continue;
+        }
+        std::fs::rename(src, &target)?;
+        return Ok(target);
+    }
+    Err(std::io::Error::other("no free name"))
+}
+
+/// Writes `TARGET.error` beside a moved file, saying why.
+pub fn write_error(moved_to: &Path, text: &str) -> std::io::Result<()> {
+    let mut name = moved_to.as_os_str().to_os_string();
+    name.push(".error");
+    let mut options = std::fs::OpenOptions::new();
+    options.create_new(true).write(true);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
+    let mut f = options.open(PathBuf::from(name))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()
+}
+
+/// The BLAKE3 hash of a file's content, hex.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// Makes a rename or a new file durable: fsync of the folder.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settles_and_classifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox_dir = dir.path().join("inbox");
+        let mut inbox = Inbox::new(&inbox_dir, dir.path(), 10, Duration::from_millis(50)).unwrap();
+        std::fs::write(inbox_dir.join("a.json"), "{}").unwrap();
+        std::fs::write(inbox_dir.join("big.json"), "01234567890").unwrap();
+        std::fs::write(inbox_dir.join(".hidden.json"), "{}").unwrap();
+        std::fs::write(inbox_dir.join("x.json.part"), "{}").unwrap();
+        std::fs::create_dir(inbox_dir.join("sub")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", inbox_dir.join("link.json")).unwrap();
+        let none = HashSet::new();
+        let first: Vec<_> = inbox.ready(&none).unwrap().into_iter().map(|e| (e.name, e.kind)).collect();
+        assert_eq!(
+            first,
+            vec![
+                ("big.json".into(), EntryKind::TooLarge(11)),
+                ("link.json".into(), EntryKind::NotAFile("a symbolic link")),
+                ("sub".into(), EntryKind::NotAFile("a directory")),
+            ]
+        );
+        assert!(inbox.waiting(), "a.json waits to settle");
+        std::thread::sleep(Duration::from_millis(60));
+        let later: Vec<_> = inbox.ready(&none).unwrap().into_iter().map(|e| e.name).collect();
+        assert!(later.contains(&OsString::from("a.json")));
+        // a file named as complete is ready at once
+        std::fs::write(inbox_dir.join("b.json"), "{}").unwrap();
+        let complete: HashSet<OsString> = [OsString::from("b.json")].into();
+        let now: Vec<_> = inbox.ready(&complete).unwrap().into_iter().map(|e| e.name).collect();
+        assert!(now.contains(&OsString::from("b.json")));
+    }
+
+    #[test]
+    fn moves_never_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        for i in 0..3 {
+            std::fs::write(a.join("r.json"), format!("{i}")).unwrap();
+            let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
+            assert_eq!(std::fs::read_to_string(&to).unwrap(), format!("{i}"));
+        }
+        let mut names: Vec<_> = std::fs::read_dir(&b).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["r.json", "r.json.1", "r.json.2"]);
+    }
+}

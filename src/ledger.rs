@@ -1,0 +1,305 @@
+//! The evidence ledger: an SQLite database in the state folder, written in transactions.
+//!
+//! It keeps reports (not derived evidence, so that a rule change re-evaluates history), the
+//! content hash of every file taken (so that a re-dropped file, or a file whose move was
+//! interrupted by a crash, is recognised), counts of refused records, and each
+//! commitment's last status and last alert time (so that a restart does not repeat alerts).
+
+use crate::report::Report;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// File name of the database inside the state folder.
+pub const DB_NAME: &str = "pledgewatch.db";
+
+/// The ledger's schema version, in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A file already taken, found by content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenFile {
+    /// The name it had when it was taken.
+    pub name: String,
+    /// `processed` or `rejected`: where it went.
+    pub outcome: String,
+    /// When (RFC 3339).
+    pub taken: String,
+}
+
+/// What one file contributed, recorded with its hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Reports taken.
+    pub reports: usize,
+    /// Records refused.
+    pub rejected: usize,
+    /// GDELT rows skipped.
+    pub skipped: usize,
+}
+
+/// The stored alert state of one commitment (and party, for `each`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertState {
+    /// Last evaluated status.
+    pub status: String,
+    /// When the last alert about it was written (RFC 3339), if any.
+    pub last_alert: Option<String>,
+}
+
+fn sql_err(path: &Path, e: rusqlite::Error) -> String {
+    format!("{}: {e}", path.display())
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger in `state_dir`, in WAL mode with
+    /// `synchronous=FULL`. A file that is not a pledgewatch ledger is an error, never replaced.
+    pub fn open(state_dir: &Path) -> Result<Ledger, String> {
+        let path = state_dir.join(DB_NAME);
+        let conn = Connection::open(&path).map_err(|e| sql_err(&path, e))?;
+        let ledger = Ledger { conn, path };
+        ledger.init()?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger read-only (for `status` and `explain` while the daemon runs).
+    pub fn open_read_only(state_dir: &Path) -> Result<Ledger, String> {
+        let path = state_dir.join(DB_NAME);
+        if !path.exists() {
+            return Err(format!("{}: no ledger yet (has the daemon run?)", path.display()));
+        }
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| sql_err(&path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| sql_err(&path, e))?;
+        Ok(Ledger { conn, path })
+    }
+
+    fn init(&self) -> Result<(), String> {
+        let e = |e| sql_err(&self.path, e);
+        self.conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(e)?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(e)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!("{}: cannot switch to WAL mode (got {mode})", self.path.display()));
+        }
+        self.conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;").map_err(e)?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(e)?;
+        let tables: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .map_err(e)?;
+        match (version, tables) {
+            (0, 0) => {
+                self.conn
+                    .execute_batch(&format!(
+                        "BEGIN;
+                         CREATE TABLE reports (
+                             id TEXT PRIMARY KEY,
+                             date TEXT NOT NULL,
+                             report TEXT NOT NULL,
+                             file TEXT NOT NULL
+                         );
+                         CREATE TABLE files (
+                             hash TEXT PRIMARY KEY,
+                             name TEXT NOT NULL,
+                             outcome TEXT NOT NULL,
+                             taken TEXT NOT NULL,
+                             reports INTEGER NOT NULL,
+                             rejected INTEGER NOT NULL,
+                             skipped INTEGER NOT NULL
+                         );
+                         CREATE TABLE alert_state (
+                             agreement TEXT NOT NULL,
+                             commitment TEXT NOT NULL,
+                             party TEXT NOT NULL,
+                             status TEXT NOT NULL,
+                             last_alert TEXT,
+                             PRIMARY KEY (agreement, commitment, party)
+                         );
+                         PRAGMA user_version = {SCHEMA_VERSION};
+                         COMMIT;"
+                    ))
+                    .map_err(e)?;
+                Ok(())
+            }
+            (SCHEMA_VERSION, _) => Ok(()),
+            (v, _) => Err(format!(
+                "{}: not a pledgewatch ledger of a known version (user_version {v}); it is left as it is",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// The file taken with this content hash, if any.
+    pub fn taken_file(&self, hash: &str) -> Result<Option<TakenFile>, String> {
+        self.conn
+            .query_row("SELECT name, outcome, taken FROM files WHERE hash = ?1", [hash], |r| {
+                Ok(TakenFile { name: r.get(0)?, outcome: r.get(1)?, taken: r.get(2)? })
+            })
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Starts a transaction; reports are written inside one and committed together.
+    pub fn begin(&mut self) -> Result<rusqlite::Transaction<'_>, String> {
+        let path = self.path.clone();
+        self.conn.transaction().map_err(|e| sql_err(&path, e))
+    }
+
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every report, in id order.
+    pub fn reports(&self, each: &mut dyn FnMut(Report)) -> Result<(), String> {
+        let e = |e| sql_err(&self.path, e);
+        let mut stmt = self.conn.prepare("SELECT report FROM reports ORDER BY id").map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            let text: String = row.get(0).map_err(e)?;
+            let report: Report = serde_json::from_str(&text)
+                .map_err(|err| format!("{}: a stored report is unreadable: {err}", self.path.display()))?;
+            each(report);
+        }
+        Ok(())
+    }
+
+    /// Totals over all files: (reports stored, records rejected, rows skipped).
+    pub fn counts(&self) -> Result<FileCounts, String> {
+        let e = |e| sql_err(&self.path, e);
+        let reports: i64 = self.conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0)).map_err(e)?;
+        let (rejected, skipped): (i64, i64) = self
+            .conn
+            .query_row("SELECT coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM files", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(e)?;
+        Ok(FileCounts {
+            reports: reports as usize,
+            rejected: rejected as usize,
+            skipped: skipped as usize,
+        })
+    }
+
+    /// The stored alert state of every (agreement, commitment, party).
+    pub fn alert_states(&self) -> Result<Vec<((String, String, String), AlertState)>, String> {
+        let e = |e| sql_err(&self.path, e);
+        let mut stmt = self
+            .conn
+            .prepare("SELECT agreement, commitment, party, status, last_alert FROM alert_state")
+            .map_err(e)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?, r.get(2)?),
+                    AlertState { status: r.get(3)?, last_alert: r.get(4)? },
+                ))
+            })
+            .map_err(e)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(e)
+    }
+
+    /// Stores alert states in one transaction.
+    pub fn save_alert_states(&mut self, states: &[((String, String, String), AlertState)]) -> Result<(), String> {
+        let path = self.path.clone();
+        let e = |e| sql_err(&path, e);
+        let tx = self.conn.transaction().map_err(e)?;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT INTO alert_state (agreement, commitment, party, status, last_alert)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (agreement, commitment, party)
+                     DO UPDATE SET status = excluded.status, last_alert = excluded.last_alert",
+                )
+                .map_err(e)?;
+            for ((a, c, p), s) in states {
+                stmt.execute(params![a, c, p, s.status, s.last_alert]).map_err(e)?;
+            }
+        }
+        tx.commit().map_err(e)
+    }
+}
+
+/// Writes reports inside a transaction; a report with an id already stored replaces it.
+pub fn put_reports(tx: &rusqlite::Transaction<'_>, file: &str, reports: &[Report]) -> Result<(), String> {
+    let mut stmt = tx
+        .prepare_cached(
+            "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET date = excluded.date, report = excluded.report, file = excluded.file",
+        )
+        .map_err(|e| e.to_string())?;
+    for r in reports {
+        let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
+        stmt.execute(params![r.id, r.date.to_string(), json, file]).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Records a file as taken, inside the transaction of its last reports.
+pub fn put_file(
+    tx: &rusqlite::Transaction<'_>,
+    hash: &str,
+    name: &str,
+    outcome: &str,
+    taken: &str,
+    counts: FileCounts,
+) -> Result<(), String> {
+    tx.execute(
+        "INSERT OR REPLACE INTO files (hash, name, outcome, taken, reports, rejected, skipped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![hash, name, outcome, taken, counts.reports as i64, counts.rejected as i64, counts.skipped as i64],
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_foreign_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(DB_NAME)).unwrap();
+        conn.execute_batch("CREATE TABLE other (x); PRAGMA user_version = 7;").unwrap();
+        drop(conn);
+        let err = Ledger::open(dir.path()).err().unwrap();
+        assert!(err.contains("not a pledgewatch ledger"), "{err}");
+    }
+
+    #[test]
+    fn stores_and_replaces_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(dir.path()).unwrap();
+        let r = Report::from_raw(crate::report::RawReport {
+            fields: vec![
+                ("date".into(), crate::report::RawValue::Str("2010-01-01".into()), 0),
+                ("actors".into(), crate::report::RawValue::List(vec![crate::report::RawValue::Str("KGZ".into())]), 0),
+                ("kind".into(), crate::report::RawValue::Str("action".into()), 0),
+            ],
+        })
+        .unwrap();
+        let tx = l.begin().unwrap();
+        put_reports(&tx, "a.json", &[r.clone(), r.clone()]).unwrap();
+        put_file(&tx, "h", "a.json", "processed", "now", FileCounts { reports: 1, rejected: 2, skipped: 3 }).unwrap();
+        tx.commit().unwrap();
+        let mut seen = Vec::new();
+        l.reports(&mut |x| seen.push(x)).unwrap();
+        assert_eq!(seen, vec![r]);
+        assert_eq!(l.counts().unwrap(), FileCounts { reports: 1, rejected: 2, skipped: 3 });
+        assert_eq!(l.taken_file("h").unwrap().unwrap().name, "a.json");
+        drop(l);
+        // reopening keeps everything
+        let l = Ledger::open(dir.path()).unwrap();
+        assert_eq!(l.counts().unwrap().reports, 1);
+    }
+}
