@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// (agreement, commitment, party or "") — the unit an alert is about.
-pub type AlertKey = (String, String, String);
+pub use crate::ledger::AlertKey;
 
 /// How long an ongoing alert waits before it is written again: calendar terms (`7d`, `1mo`)
 /// plus an exact part (`30s`, for tests and impatient operators).
@@ -28,7 +27,10 @@ impl RepeatInterval {
     /// Parses `"7d"`, `"1mo"` (calendar) or `"90s"`, `"5m"`, `"2h"`, `"500ms"` (exact).
     pub fn parse(text: &str) -> Result<RepeatInterval, String> {
         if let Ok(calendar) = crate::dates::Duration::parse(text) {
-            return Ok(RepeatInterval { calendar, exact: std::time::Duration::ZERO });
+            return Ok(RepeatInterval {
+                calendar,
+                exact: std::time::Duration::ZERO,
+            });
         }
         crate::config::parse_interval(text)
             .map(|exact| RepeatInterval { calendar: crate::dates::Duration::default(), exact })
@@ -72,6 +74,15 @@ pub struct AlertRecord {
     pub reason: String,
 }
 
+/// One thing an alert can be about: a commitment, or one party of an `each` commitment.
+struct Unit<'a> {
+    party: Option<&'a str>,
+    status: Status,
+    due: Option<NaiveDate>,
+    last_evidence: Option<NaiveDate>,
+    reason: &'a str,
+}
+
 /// Compares fresh statuses with the stored states: the alerts to raise now, and the states to
 /// store. A restart therefore repeats nothing: the stored state already has the status and the
 /// time of its last alert.
@@ -88,16 +99,34 @@ pub fn transitions(
     for a in statuses {
         for c in &a.commitments {
             // One unit per party for `each`, else the commitment itself.
-            let units: Vec<(Option<&str>, Status, Option<NaiveDate>, Option<NaiveDate>, &str)> =
-                if c.parties.is_empty() {
-                    vec![(None, c.status, c.due, c.last_evidence, c.reason.as_str())]
-                } else {
-                    c.parties
-                        .iter()
-                        .map(|p| (Some(p.party.as_str()), p.status, p.due, p.last_evidence, p.reason.as_str()))
-                        .collect()
-                };
-            for (party, status, due, last_evidence, reason) in units {
+            let units: Vec<Unit<'_>> = if c.parties.is_empty() {
+                vec![Unit {
+                    party: None,
+                    status: c.status,
+                    due: c.due,
+                    last_evidence: c.last_evidence,
+                    reason: &c.reason,
+                }]
+            } else {
+                c.parties
+                    .iter()
+                    .map(|p| Unit {
+                        party: Some(&p.party),
+                        status: p.status,
+                        due: p.due,
+                        last_evidence: p.last_evidence,
+                        reason: &p.reason,
+                    })
+                    .collect()
+            };
+            for Unit {
+                party,
+                status,
+                due,
+                last_evidence,
+                reason,
+            } in units
+            {
                 let key: AlertKey = (a.id.clone(), c.id.clone(), party.unwrap_or("").to_string());
                 let previous = stored.get(&key);
                 let prev_status = previous.and_then(|p| Status::parse(&p.status));
@@ -107,7 +136,9 @@ pub fn transitions(
                     .map(|t| t.with_timezone(&Utc));
                 let alert = if status.is_alarm() {
                     match (prev_status, last_alert) {
-                        (Some(p), Some(last)) if p == status => (now >= repeat.after(last)).then_some(status.as_str()),
+                        (Some(p), Some(last)) if p == status => {
+                            (now >= repeat.after(last)).then_some(status.as_str())
+                        }
                         (Some(p), None) if p == status => Some(status.as_str()),
                         _ => Some(status.as_str()),
                     }
@@ -198,7 +229,11 @@ fn log_alert(a: &AlertRecord) {
     let previous = a.previous.as_deref().unwrap_or("");
     let due = a.due.as_deref().unwrap_or("");
     let last_evidence = a.last_evidence.as_deref().unwrap_or("");
-    let who = if party.is_empty() { String::new() } else { format!(" ({party})") };
+    let who = if party.is_empty() {
+        String::new()
+    } else {
+        format!(" ({party})")
+    };
     if a.alert == "resolved" {
         tracing::info!(
             target: "alert",
@@ -261,12 +296,19 @@ mod tests {
     #[test]
     fn transitions_repeats_and_resolutions() {
         let mut s = HashMap::new();
-        assert_eq!(step(&mut s, Status::Pending, "2020-01-01T00:00:00Z"), vec![]);
+        assert_eq!(
+            step(&mut s, Status::Pending, "2020-01-01T00:00:00Z"),
+            vec![]
+        );
         assert_eq!(
             step(&mut s, Status::Overdue, "2020-01-02T00:00:00Z"),
             vec![("overdue".into(), Some("pending".into()))]
         );
-        assert_eq!(step(&mut s, Status::Overdue, "2020-01-08T23:59:59Z"), vec![], "not yet 7 days");
+        assert_eq!(
+            step(&mut s, Status::Overdue, "2020-01-08T23:59:59Z"),
+            vec![],
+            "not yet 7 days"
+        );
         assert_eq!(
             step(&mut s, Status::Overdue, "2020-01-09T00:00:00Z"),
             vec![("overdue".into(), Some("overdue".into()))],
@@ -280,21 +322,33 @@ mod tests {
             step(&mut s, Status::OnTrack, "2020-01-10T00:00:00Z"),
             vec![("resolved".into(), Some("paper_tiger".into()))]
         );
-        assert_eq!(step(&mut s, Status::OnTrack, "2020-03-10T00:00:00Z"), vec![]);
+        assert_eq!(
+            step(&mut s, Status::OnTrack, "2020-03-10T00:00:00Z"),
+            vec![]
+        );
     }
 
     #[test]
     fn first_sight_of_an_alarm_has_no_previous() {
         let mut s = HashMap::new();
-        assert_eq!(step(&mut s, Status::Breached, "2020-01-01T00:00:00Z"), vec![("breached".into(), None)]);
+        assert_eq!(
+            step(&mut s, Status::Breached, "2020-01-01T00:00:00Z"),
+            vec![("breached".into(), None)]
+        );
     }
 
     #[test]
     fn repeat_intervals() {
         let r = RepeatInterval::parse("1mo").unwrap();
-        assert_eq!(r.after(t("2020-01-31T10:00:00Z")), t("2020-02-29T10:00:00Z"));
+        assert_eq!(
+            r.after(t("2020-01-31T10:00:00Z")),
+            t("2020-02-29T10:00:00Z")
+        );
         let r = RepeatInterval::parse("90s").unwrap();
-        assert_eq!(r.after(t("2020-01-31T10:00:00Z")), t("2020-01-31T10:01:30Z"));
+        assert_eq!(
+            r.after(t("2020-01-31T10:00:00Z")),
+            t("2020-01-31T10:01:30Z")
+        );
         assert!(RepeatInterval::parse("soon").is_err());
     }
 }

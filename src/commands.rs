@@ -292,11 +292,20 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
     let stdout = std::io::stdout();
     let rendered = match format {
         Format::Json => output::json(as_of, counts, &statuses),
-        Format::Text => output::text(as_of, counts, &statuses, stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none()),
+        Format::Text => output::text(
+            as_of,
+            counts,
+            &statuses,
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ),
         Format::Markdown => output::markdown(as_of, counts, &statuses, &set),
     };
     let mut out = stdout.lock();
-    if out.write_all(rendered.as_bytes()).and_then(|()| out.flush()).is_err() {
+    if out
+        .write_all(rendered.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         return exit::PROBLEMS;
     }
     exit::OK
@@ -314,7 +323,9 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
         Err(code) => return code,
     };
     let Some((agreement_id, commitment_id)) = target.split_once('/') else {
-        eprintln!("{target:?}: expected AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation");
+        eprintln!(
+            "{target:?}: expected AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation"
+        );
         return exit::PROBLEMS;
     };
     let mut index = None;
@@ -328,7 +339,10 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
         }
     }
     let Some((index, agreement, commitment)) = index else {
-        eprintln!("{target}: no such commitment in {}", config.rules_dir.display());
+        eprintln!(
+            "{target}: no such commitment in {}",
+            config.rules_dir.display()
+        );
         return exit::PROBLEMS;
     };
     let mut scratch = crate::matcher::Scratch::default();
@@ -340,17 +354,32 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
             let details = compiled.explain_report(&r, &mut scratch);
             let why: Vec<String> = details
                 .iter()
-                .filter(|d| d.commitment == index && d.breach == (hit.class == crate::matcher::Class::Breach))
+                .filter(|d| {
+                    d.commitment == index
+                        && d.breach == (hit.class == crate::matcher::Class::Breach)
+                })
                 .map(|d| {
                     let block = if d.breach { "breach" } else { "evidence" };
                     if d.phrases.is_empty() {
                         format!("{block} alternative {}", d.alternative)
                     } else {
-                        format!("{block} alternative {} ({})", d.alternative, d.phrases.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "{block} alternative {} ({})",
+                            d.alternative,
+                            d.phrases
+                                .iter()
+                                .map(|p| format!("{p:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     }
                 })
                 .collect();
-            let counted = if r.date < commitment.starts || r.date > as_of { " [outside the counted dates]" } else { "" };
+            let counted = if r.date < commitment.starts || r.date > as_of {
+                " [outside the counted dates]"
+            } else {
+                ""
+            };
             lines.push((
                 r.date,
                 format!(
@@ -359,7 +388,11 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
                     hit.class.as_str(),
                     r.kind.as_str(),
                     r.actors.join(","),
-                    if r.title.is_empty() { "(no title)" } else { &r.title },
+                    if r.title.is_empty() {
+                        "(no title)"
+                    } else {
+                        &r.title
+                    },
                     why.join("; "),
                     r.id
                 ),
@@ -379,7 +412,11 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
         .and_then(|a| a.commitments.iter().find(|c| c.id == commitment.id));
     let mut out = String::new();
     use std::fmt::Write as _;
-    let _ = writeln!(out, "{}/{}: {}", agreement.id, commitment.id, commitment.title);
+    let _ = writeln!(
+        out,
+        "{}/{}: {}",
+        agreement.id, commitment.id, commitment.title
+    );
     if let Some(q) = &commitment.quote {
         let _ = writeln!(out, "  \"{q}\"");
     }
@@ -391,18 +428,31 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
         commitment.starts
     );
     if let Some(s) = status {
-        let _ = writeln!(out, "  status as of {as_of}: {} — {}", s.status.as_str(), s.reason);
+        let _ = writeln!(
+            out,
+            "  status as of {as_of}: {} — {}",
+            s.status.as_str(),
+            s.reason
+        );
         for p in &s.parties {
             let _ = writeln!(out, "    {}: {} — {}", p.party, p.status.as_str(), p.reason);
         }
-        let _ = writeln!(out, "  {} evidence, {} talk, {} breaches", s.evidence, s.talk, s.breaches);
+        let _ = writeln!(
+            out,
+            "  {} evidence, {} talk, {} breaches",
+            s.evidence, s.talk, s.breaches
+        );
     }
     let _ = writeln!(out, "\ntimeline ({} reports):", lines.len());
     for (_, line) in &lines {
         let _ = writeln!(out, "  {line}");
     }
     let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+    if stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         return exit::PROBLEMS;
     }
     exit::OK

@@ -75,11 +75,17 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
             for p in &problems {
                 tracing::error!(problem = %p, "{p}");
             }
-            tracing::error!(count = problems.len(), "the rules are invalid; not starting");
+            tracing::error!(
+                count = problems.len(),
+                "the rules are invalid; not starting"
+            );
             return crate::commands::exit::PROBLEMS;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the runtime");
@@ -90,7 +96,12 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
 }
 
 async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> u8 {
-    let inbox = match Inbox::new(&config.inbox_dir, &config.state_dir, config.max_file_size, config.settle) {
+    let inbox = match Inbox::new(
+        &config.inbox_dir,
+        &config.state_dir,
+        config.max_file_size,
+        config.settle,
+    ) {
         Ok(i) => i,
         Err(e) => {
             tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot prepare the inbox");
@@ -98,7 +109,8 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         }
     };
     // The watch is set up before the worker's first scan, so no file can slip between them.
-    let (fs_tx, mut fs_rx) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let (fs_tx, mut fs_rx) =
+        tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
     let mut watcher = match notify::recommended_watcher(move |res| {
         let _ = fs_tx.send(res);
     }) {
@@ -108,7 +120,11 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
             return crate::commands::exit::PROBLEMS;
         }
     };
-    if let Err(e) = notify::Watcher::watch(&mut watcher, &config.inbox_dir, notify::RecursiveMode::NonRecursive) {
+    if let Err(e) = notify::Watcher::watch(
+        &mut watcher,
+        &config.inbox_dir,
+        notify::RecursiveMode::NonRecursive,
+    ) {
         tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot watch the inbox");
         return crate::commands::exit::PROBLEMS;
     }
@@ -131,18 +147,29 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         }
     };
 
-    let signals = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()));
+    let signals = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    );
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = signals else {
         tracing::error!("cannot install signal handlers");
         return crate::commands::exit::PROBLEMS;
     };
-    let mut rescan = tokio::time::interval(config.rescan_interval.max(std::time::Duration::from_millis(10)));
+    let mut rescan = tokio::time::interval(
+        config
+            .rescan_interval
+            .max(std::time::Duration::from_millis(10)),
+    );
     rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let watchdog = sd_notify::watchdog_enabled().map(|d| d / 2);
-    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(std::time::Duration::from_secs(3600)));
+    let mut watchdog_tick =
+        tokio::time::interval(watchdog.unwrap_or(std::time::Duration::from_secs(3600)));
     let until = |cron: &crate::schedule::Cron| {
         let now = Utc::now();
-        let next = cron.next_after(now).unwrap_or(now + chrono::Duration::days(3650));
+        let next = cron
+            .next_after(now)
+            .unwrap_or(now + chrono::Duration::days(3650));
         tokio::time::Instant::now() + (next - now).to_std().unwrap_or_default()
     };
     let evaluate_at = tokio::time::sleep_until(until(&config.evaluate));
@@ -229,7 +256,10 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     stop.store(true, Ordering::SeqCst);
     drop(job_tx);
     drop(watcher);
-    if tokio::task::spawn_blocking(move || worker.join()).await.is_err() {
+    if tokio::task::spawn_blocking(move || worker.join())
+        .await
+        .is_err()
+    {
         tracing::error!("the worker thread panicked");
         code = crate::commands::exit::PROBLEMS;
     }
@@ -303,7 +333,13 @@ enum Matched {
 }
 
 impl Worker {
-    fn start(config: Config, as_of: Option<NaiveDate>, rules: RuleSet, inbox: Inbox, stop: Arc<AtomicBool>) -> Result<Worker, String> {
+    fn start(
+        config: Config,
+        as_of: Option<NaiveDate>,
+        rules: RuleSet,
+        inbox: Inbox,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Worker, String> {
         let ledger = Ledger::open(&config.state_dir)?;
         let compiled = CompiledRules::new(&rules)?;
         let states = ledger.alert_states()?.into_iter().collect();
@@ -369,7 +405,10 @@ impl Worker {
         match rules::load_dir(&self.config.rules_dir) {
             Ok(set) => {
                 let compiled = CompiledRules::new(&set)?;
-                let (old_rules, old_compiled) = (std::mem::replace(&mut self.rules, set), std::mem::replace(&mut self.compiled, compiled));
+                let (old_rules, old_compiled) = (
+                    std::mem::replace(&mut self.rules, set),
+                    std::mem::replace(&mut self.compiled, compiled),
+                );
                 if let Err(e) = self.rebuild_evidence() {
                     self.rules = old_rules;
                     self.compiled = old_compiled;
@@ -421,7 +460,9 @@ impl Worker {
                 let _ = inbox::sync_dir(&self.inbox.rejected);
                 tracing::warn!(file = %entry.path.display(), moved_to = %to.display(), reason = %why, "file rejected");
             }
-            Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a rejected file"),
+            Err(e) => {
+                tracing::error!(file = %entry.path.display(), error = %e, "cannot move a rejected file")
+            }
         }
     }
 
@@ -429,13 +470,19 @@ impl Worker {
     fn take(&mut self, entry: &Entry) -> bool {
         match &entry.kind {
             EntryKind::NotAFile(what) => {
-                self.reject(entry, &format!("{what}: only regular files are taken; it was not opened or followed"));
+                self.reject(
+                    entry,
+                    &format!("{what}: only regular files are taken; it was not opened or followed"),
+                );
                 false
             }
             EntryKind::TooLarge(len) => {
                 self.reject(
                     entry,
-                    &format!("{len} bytes, over the limit inbox.max_file_size ({} bytes); not read", self.config.max_file_size),
+                    &format!(
+                        "{len} bytes, over the limit inbox.max_file_size ({} bytes); not read",
+                        self.config.max_file_size
+                    ),
                 );
                 false
             }
@@ -456,13 +503,19 @@ impl Worker {
             Ok(Some(taken)) => {
                 // Identical content was taken before (a re-drop, or a crash between commit
                 // and move): nothing changes; the file is put where its twin went.
-                let dir = if taken.outcome == "rejected" { &self.inbox.rejected } else { &self.inbox.processed };
+                let dir = if taken.outcome == "rejected" {
+                    &self.inbox.rejected
+                } else {
+                    &self.inbox.processed
+                };
                 match inbox::move_unique(&entry.path, dir, &entry.name) {
                     Ok(to) => tracing::info!(
                         file = %entry.path.display(), moved_to = %to.display(), first_taken = %taken.taken, first_name = %taken.name,
                         "file already taken (identical content); nothing counted again"
                     ),
-                    Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a file"),
+                    Err(e) => {
+                        tracing::error!(file = %entry.path.display(), error = %e, "cannot move a file")
+                    }
                 }
                 return false;
             }
@@ -490,12 +543,21 @@ impl Worker {
         let stop = self.stop.clone();
         let ledger = &mut self.ledger;
         let evidence = &mut self.evidence;
-        let mut flush = |batch: &mut Vec<(Report, Vec<Hit>)>, last: Option<(&str, FileCounts)>| -> Result<(), String> {
+        let mut flush = |batch: &mut Vec<(Report, Vec<Hit>)>,
+                         last: Option<(&str, FileCounts)>|
+         -> Result<(), String> {
             let tx = ledger.begin()?;
             let reports: Vec<Report> = batch.iter().map(|(r, _)| r.clone()).collect();
             ledger::put_reports(&tx, &name, &reports)?;
             if let Some((outcome, counts)) = last {
-                ledger::put_file(&tx, &hash, &name, outcome, &Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true), counts)?;
+                ledger::put_file(
+                    &tx,
+                    &hash,
+                    &name,
+                    outcome,
+                    &Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+                    counts,
+                )?;
             }
             tx.commit().map_err(|e| e.to_string())?;
             for (r, hits) in batch.drain(..) {
@@ -503,30 +565,37 @@ impl Worker {
             }
             Ok(())
         };
-        read_file_mapped(&entry.path, &ReadOptions::default(), self.threads, &Scratch::default, &map, &mut |m| {
-            if failed.is_some() || stop.load(Ordering::SeqCst) {
-                return;
-            }
-            match m {
-                Matched::Report(r, hits) => {
-                    counts.reports += 1;
-                    batch.push((r, hits));
-                    if batch.len() >= COMMIT_EVERY
-                        && let Err(e) = flush(&mut batch, None)
-                    {
-                        failed = Some(e);
-                    }
+        read_file_mapped(
+            &entry.path,
+            &ReadOptions::default(),
+            self.threads,
+            &Scratch::default,
+            &map,
+            &mut |m| {
+                if failed.is_some() || stop.load(Ordering::SeqCst) {
+                    return;
                 }
-                Matched::Rejected(rej) => {
-                    counts.rejected += 1;
-                    if rej.location == Location::File {
-                        file_unreadable = true;
+                match m {
+                    Matched::Report(r, hits) => {
+                        counts.reports += 1;
+                        batch.push((r, hits));
+                        if batch.len() >= COMMIT_EVERY
+                            && let Err(e) = flush(&mut batch, None)
+                        {
+                            failed = Some(e);
+                        }
                     }
-                    problems.push(rej.to_string());
+                    Matched::Rejected(rej) => {
+                        counts.rejected += 1;
+                        if rej.location == Location::File {
+                            file_unreadable = true;
+                        }
+                        problems.push(rej.to_string());
+                    }
+                    Matched::Skipped => counts.skipped += 1,
                 }
-                Matched::Skipped => counts.skipped += 1,
-            }
-        });
+            },
+        );
         if let Some(e) = failed {
             tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
             return counts.reports > 0;
@@ -535,16 +604,27 @@ impl Worker {
             tracing::info!(file = %entry.path.display(), "stopping: the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
-        let outcome = if file_unreadable && counts.reports == 0 { "rejected" } else { "processed" };
+        let outcome = if file_unreadable && counts.reports == 0 {
+            "rejected"
+        } else {
+            "processed"
+        };
         if let Err(e) = flush(&mut batch, Some((outcome, counts))) {
             tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
         let refused = problems.len();
         if counts.skipped > 0 {
-            problems.push(format!("{} GDELT row(s) skipped: no Actor1CountryCode or Actor2CountryCode", counts.skipped));
+            problems.push(format!(
+                "{} GDELT row(s) skipped: no Actor1CountryCode or Actor2CountryCode",
+                counts.skipped
+            ));
         }
-        let dir = if outcome == "rejected" { self.inbox.rejected.clone() } else { self.inbox.processed.clone() };
+        let dir = if outcome == "rejected" {
+            self.inbox.rejected.clone()
+        } else {
+            self.inbox.processed.clone()
+        };
         match inbox::move_unique(&entry.path, &dir, &entry.name) {
             Ok(to) => {
                 if !problems.is_empty()
@@ -561,7 +641,9 @@ impl Worker {
                     rejected = counts.rejected, skipped = counts.skipped, "file taken"
                 );
             }
-            Err(e) => tracing::error!(file = %entry.path.display(), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan"),
+            Err(e) => {
+                tracing::error!(file = %entry.path.display(), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
+            }
         }
         counts.reports > 0
     }
@@ -574,7 +656,13 @@ impl Worker {
         let as_of = self.as_of();
         let events = self.evidence.events(self.rules.commitment_count());
         let statuses = evaluate_all(&self.rules, &events, as_of);
-        let (alerts, changes) = alert::transitions(&statuses, &self.states, Utc::now(), as_of, self.config.repeat_interval);
+        let (alerts, changes) = alert::transitions(
+            &statuses,
+            &self.states,
+            Utc::now(),
+            as_of,
+            self.config.repeat_interval,
+        );
         self.sinks.emit(&alerts);
         if !changes.is_empty() {
             match self.ledger.save_alert_states(&changes) {

@@ -71,7 +71,12 @@ fn describe(t: std::fs::FileType) -> &'static str {
 
 impl Inbox {
     /// The inbox at `dir`, moving taken files under `state_dir`; creates the folders.
-    pub fn new(dir: &Path, state_dir: &Path, max_size: u64, settle: Duration) -> std::io::Result<Inbox> {
+    pub fn new(
+        dir: &Path,
+        state_dir: &Path,
+        max_size: u64,
+        settle: Duration,
+    ) -> std::io::Result<Inbox> {
         let processed = state_dir.join("processed");
         let rejected = state_dir.join("rejected");
         for d in [dir, &processed, &rejected] {
@@ -112,26 +117,47 @@ impl Inbox {
             };
             let t = meta.file_type();
             if !t.is_file() {
-                out.push(Entry { name, path, kind: EntryKind::NotAFile(describe(t)) });
+                out.push(Entry {
+                    name,
+                    path,
+                    kind: EntryKind::NotAFile(describe(t)),
+                });
                 continue;
             }
             if meta.len() > self.max_size {
                 self.seen.remove(&name);
-                out.push(Entry { name, path, kind: EntryKind::TooLarge(meta.len()) });
+                out.push(Entry {
+                    name,
+                    path,
+                    kind: EntryKind::TooLarge(meta.len()),
+                });
                 continue;
             }
             present.insert(name.clone());
             let modified = meta.modified().ok();
             let settled = match self.seen.get(&name) {
-                Some(s) if s.len == meta.len() && s.modified == modified => now.duration_since(s.since) >= self.settle,
+                Some(s) if s.len == meta.len() && s.modified == modified => {
+                    now.duration_since(s.since) >= self.settle
+                }
                 _ => {
-                    self.seen.insert(name.clone(), Seen { len: meta.len(), modified, since: now });
+                    self.seen.insert(
+                        name.clone(),
+                        Seen {
+                            len: meta.len(),
+                            modified,
+                            since: now,
+                        },
+                    );
                     self.settle.is_zero()
                 }
             };
             if settled || complete.contains(&name) {
                 self.seen.remove(&name);
-                out.push(Entry { name, path, kind: EntryKind::File(meta.len()) });
+                out.push(Entry {
+                    name,
+                    path,
+                    kind: EntryKind::File(meta.len()),
+                });
             }
         }
         self.seen.retain(|name, _| present.contains(name));
@@ -151,7 +177,9 @@ pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<Path
         let target = dir.join(&candidate);
         let mut error_name = candidate.clone();
         error_name.push(".error");
-        if std::fs::symlink_metadata(&target).is_ok() || std::fs::symlink_metadata(dir.join(error_name)).is_ok() {
+        if std::fs::symlink_metadata(&target).is_ok()
+            || std::fs::symlink_metadata(dir.join(error_name)).is_ok()
+        {
             continue;
         }
         std::fs::rename(src, &target)?;
@@ -208,7 +236,12 @@ mod tests {
         std::fs::create_dir(inbox_dir.join("sub")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", inbox_dir.join("link.json")).unwrap();
         let none = HashSet::new();
-        let first: Vec<_> = inbox.ready(&none).unwrap().into_iter().map(|e| (e.name, e.kind)).collect();
+        let first: Vec<_> = inbox
+            .ready(&none)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.name, e.kind))
+            .collect();
         assert_eq!(
             first,
             vec![
@@ -219,12 +252,22 @@ mod tests {
         );
         assert!(inbox.waiting(), "a.json waits to settle");
         std::thread::sleep(Duration::from_millis(60));
-        let later: Vec<_> = inbox.ready(&none).unwrap().into_iter().map(|e| e.name).collect();
+        let later: Vec<_> = inbox
+            .ready(&none)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert!(later.contains(&OsString::from("a.json")));
         // a file named as complete is ready at once
         std::fs::write(inbox_dir.join("b.json"), "{}").unwrap();
         let complete: HashSet<OsString> = [OsString::from("b.json")].into();
-        let now: Vec<_> = inbox.ready(&complete).unwrap().into_iter().map(|e| e.name).collect();
+        let now: Vec<_> = inbox
+            .ready(&complete)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert!(now.contains(&OsString::from("b.json")));
     }
 
@@ -239,7 +282,10 @@ mod tests {
             let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
             assert_eq!(std::fs::read_to_string(&to).unwrap(), format!("{i}"));
         }
-        let mut names: Vec<_> = std::fs::read_dir(&b).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(&b)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
         assert_eq!(names, ["r.json", "r.json.1", "r.json.2"]);
     }

@@ -43,6 +43,9 @@ pub struct FileCounts {
     pub skipped: usize,
 }
 
+/// (agreement, commitment, party or "") — the unit an alert is about.
+pub type AlertKey = (String, String, String);
+
 /// The stored alert state of one commitment (and party, for `each`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertState {
@@ -71,29 +74,47 @@ impl Ledger {
     pub fn open_read_only(state_dir: &Path) -> Result<Ledger, String> {
         let path = state_dir.join(DB_NAME);
         if !path.exists() {
-            return Err(format!("{}: no ledger yet (has the daemon run?)", path.display()));
+            return Err(format!(
+                "{}: no ledger yet (has the daemon run?)",
+                path.display()
+            ));
         }
         let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(|e| sql_err(&path, e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| sql_err(&path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| sql_err(&path, e))?;
         Ok(Ledger { conn, path })
     }
 
     fn init(&self) -> Result<(), String> {
         let e = |e| sql_err(&self.path, e);
-        self.conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(e)?;
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(e)?;
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
             .map_err(e)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(format!("{}: cannot switch to WAL mode (got {mode})", self.path.display()));
+            return Err(format!(
+                "{}: cannot switch to WAL mode (got {mode})",
+                self.path.display()
+            ));
         }
-        self.conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;").map_err(e)?;
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(e)?;
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(e)?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(e)?;
         let tables: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(e)?;
         match (version, tables) {
             (0, 0) => {
@@ -140,9 +161,17 @@ impl Ledger {
     /// The file taken with this content hash, if any.
     pub fn taken_file(&self, hash: &str) -> Result<Option<TakenFile>, String> {
         self.conn
-            .query_row("SELECT name, outcome, taken FROM files WHERE hash = ?1", [hash], |r| {
-                Ok(TakenFile { name: r.get(0)?, outcome: r.get(1)?, taken: r.get(2)? })
-            })
+            .query_row(
+                "SELECT name, outcome, taken FROM files WHERE hash = ?1",
+                [hash],
+                |r| {
+                    Ok(TakenFile {
+                        name: r.get(0)?,
+                        outcome: r.get(1)?,
+                        taken: r.get(2)?,
+                    })
+                },
+            )
             .optional()
             .map_err(|e| sql_err(&self.path, e))
     }
@@ -161,12 +190,19 @@ impl Ledger {
     /// Every report, in id order.
     pub fn reports(&self, each: &mut dyn FnMut(Report)) -> Result<(), String> {
         let e = |e| sql_err(&self.path, e);
-        let mut stmt = self.conn.prepare("SELECT report FROM reports ORDER BY id").map_err(e)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT report FROM reports ORDER BY id")
+            .map_err(e)?;
         let mut rows = stmt.query([]).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
             let text: String = row.get(0).map_err(e)?;
-            let report: Report = serde_json::from_str(&text)
-                .map_err(|err| format!("{}: a stored report is unreadable: {err}", self.path.display()))?;
+            let report: Report = serde_json::from_str(&text).map_err(|err| {
+                format!(
+                    "{}: a stored report is unreadable: {err}",
+                    self.path.display()
+                )
+            })?;
             each(report);
         }
         Ok(())
@@ -175,12 +211,17 @@ impl Ledger {
     /// Totals over all files: (reports stored, records rejected, rows skipped).
     pub fn counts(&self) -> Result<FileCounts, String> {
         let e = |e| sql_err(&self.path, e);
-        let reports: i64 = self.conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0)).map_err(e)?;
+        let reports: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+            .map_err(e)?;
         let (rejected, skipped): (i64, i64) = self
             .conn
-            .query_row("SELECT coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM files", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT coalesce(sum(rejected), 0), coalesce(sum(skipped), 0) FROM files",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(e)?;
         Ok(FileCounts {
             reports: reports as usize,
@@ -190,7 +231,7 @@ impl Ledger {
     }
 
     /// The stored alert state of every (agreement, commitment, party).
-    pub fn alert_states(&self) -> Result<Vec<((String, String, String), AlertState)>, String> {
+    pub fn alert_states(&self) -> Result<Vec<(AlertKey, AlertState)>, String> {
         let e = |e| sql_err(&self.path, e);
         let mut stmt = self
             .conn
@@ -200,7 +241,10 @@ impl Ledger {
             .query_map([], |r| {
                 Ok((
                     (r.get(0)?, r.get(1)?, r.get(2)?),
-                    AlertState { status: r.get(3)?, last_alert: r.get(4)? },
+                    AlertState {
+                        status: r.get(3)?,
+                        last_alert: r.get(4)?,
+                    },
                 ))
             })
             .map_err(e)?;
@@ -208,7 +252,10 @@ impl Ledger {
     }
 
     /// Stores alert states in one transaction.
-    pub fn save_alert_states(&mut self, states: &[((String, String, String), AlertState)]) -> Result<(), String> {
+    pub fn save_alert_states(
+        &mut self,
+        states: &[((String, String, String), AlertState)],
+    ) -> Result<(), String> {
         let path = self.path.clone();
         let e = |e| sql_err(&path, e);
         let tx = self.conn.transaction().map_err(e)?;
@@ -222,7 +269,8 @@ impl Ledger {
                 )
                 .map_err(e)?;
             for ((a, c, p), s) in states {
-                stmt.execute(params![a, c, p, s.status, s.last_alert]).map_err(e)?;
+                stmt.execute(params![a, c, p, s.status, s.last_alert])
+                    .map_err(e)?;
             }
         }
         tx.commit().map_err(e)
@@ -230,7 +278,11 @@ impl Ledger {
 }
 
 /// Writes reports inside a transaction; a report with an id already stored replaces it.
-pub fn put_reports(tx: &rusqlite::Transaction<'_>, file: &str, reports: &[Report]) -> Result<(), String> {
+pub fn put_reports(
+    tx: &rusqlite::Transaction<'_>,
+    file: &str,
+    reports: &[Report],
+) -> Result<(), String> {
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
@@ -239,7 +291,8 @@ pub fn put_reports(tx: &rusqlite::Transaction<'_>, file: &str, reports: &[Report
         .map_err(|e| e.to_string())?;
     for r in reports {
         let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
-        stmt.execute(params![r.id, r.date.to_string(), json, file]).map_err(|e| e.to_string())?;
+        stmt.execute(params![r.id, r.date.to_string(), json, file])
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -256,7 +309,15 @@ pub fn put_file(
     tx.execute(
         "INSERT OR REPLACE INTO files (hash, name, outcome, taken, reports, rejected, skipped)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![hash, name, outcome, taken, counts.reports as i64, counts.rejected as i64, counts.skipped as i64],
+        params![
+            hash,
+            name,
+            outcome,
+            taken,
+            counts.reports as i64,
+            counts.rejected as i64,
+            counts.skipped as i64
+        ],
     )
     .map(|_| ())
     .map_err(|e| e.to_string())
@@ -270,7 +331,8 @@ mod tests {
     fn refuses_a_foreign_database() {
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join(DB_NAME)).unwrap();
-        conn.execute_batch("CREATE TABLE other (x); PRAGMA user_version = 7;").unwrap();
+        conn.execute_batch("CREATE TABLE other (x); PRAGMA user_version = 7;")
+            .unwrap();
         drop(conn);
         let err = Ledger::open(dir.path()).err().unwrap();
         assert!(err.contains("not a pledgewatch ledger"), "{err}");
@@ -282,20 +344,51 @@ mod tests {
         let mut l = Ledger::open(dir.path()).unwrap();
         let r = Report::from_raw(crate::report::RawReport {
             fields: vec![
-                ("date".into(), crate::report::RawValue::Str("2010-01-01".into()), 0),
-                ("actors".into(), crate::report::RawValue::List(vec![crate::report::RawValue::Str("KGZ".into())]), 0),
-                ("kind".into(), crate::report::RawValue::Str("action".into()), 0),
+                (
+                    "date".into(),
+                    crate::report::RawValue::Str("2010-01-01".into()),
+                    0,
+                ),
+                (
+                    "actors".into(),
+                    crate::report::RawValue::List(vec![crate::report::RawValue::Str("KGZ".into())]),
+                    0,
+                ),
+                (
+                    "kind".into(),
+                    crate::report::RawValue::Str("action".into()),
+                    0,
+                ),
             ],
         })
         .unwrap();
         let tx = l.begin().unwrap();
         put_reports(&tx, "a.json", &[r.clone(), r.clone()]).unwrap();
-        put_file(&tx, "h", "a.json", "processed", "now", FileCounts { reports: 1, rejected: 2, skipped: 3 }).unwrap();
+        put_file(
+            &tx,
+            "h",
+            "a.json",
+            "processed",
+            "now",
+            FileCounts {
+                reports: 1,
+                rejected: 2,
+                skipped: 3,
+            },
+        )
+        .unwrap();
         tx.commit().unwrap();
         let mut seen = Vec::new();
         l.reports(&mut |x| seen.push(x)).unwrap();
         assert_eq!(seen, vec![r]);
-        assert_eq!(l.counts().unwrap(), FileCounts { reports: 1, rejected: 2, skipped: 3 });
+        assert_eq!(
+            l.counts().unwrap(),
+            FileCounts {
+                reports: 1,
+                rejected: 2,
+                skipped: 3
+            }
+        );
         assert_eq!(l.taken_file("h").unwrap().unwrap().name, "a.json");
         drop(l);
         // reopening keeps everything

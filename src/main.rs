@@ -96,9 +96,21 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let today = pledgewatch::dates::today_utc;
     let code = match cli.command {
-        Command::Run { config, as_of, log_format } => commands::run(config.as_deref(), as_of, log_format.as_deref()),
-        Command::Status { config, as_of, format } => commands::status(config.as_deref(), as_of.unwrap_or_else(today), format),
-        Command::Explain { target, config, as_of } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
+        Command::Run {
+            config,
+            as_of,
+            log_format,
+        } => commands::run(config.as_deref(), as_of, log_format.as_deref()),
+        Command::Status {
+            config,
+            as_of,
+            format,
+        } => commands::status(config.as_deref(), as_of.unwrap_or_else(today), format),
+        Command::Explain {
+            target,
+            config,
+            as_of,
+        } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
         Command::Check { config, rules } => match &rules {
             Some(dir) => commands::check(RulesSource::Dir(dir)),
             None => commands::check(RulesSource::Config(config.as_deref())),

@@ -1,0 +1,473 @@
+//! The daemon through the real binary: inbox, ledger, alerts, restarts, signals, sd_notify.
+
+use super::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A daemon under test, with its own folders.
+pub struct Daemon {
+    pub dir: tempfile::TempDir,
+    pub child: Option<Child>,
+    pub log: Arc<Mutex<Vec<String>>>,
+    pub config: PathBuf,
+}
+
+pub fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::copy(
+        root().join("rules/kgz-tjk-2007.toml"),
+        rules.join("kgz-tjk-2007.toml"),
+    )
+    .unwrap();
+    let config = dir.path().join("pw.toml");
+    let text = format!(
+        "rules_dir = \"rules\"\ninbox_dir = \"inbox\"\nstate_dir = \"state\"\n\
+         [alerts]\nfile = \"alerts.jsonl\"\n{extra}\n[inbox]\nsettle = \"200ms\"\nrescan_interval = \"1s\"\n"
+    );
+    std::fs::write(&config, text).unwrap();
+    (dir, config)
+}
+
+impl Daemon {
+    pub fn start(extra: &str, as_of: &str) -> Daemon {
+        let (dir, config) = setup(extra);
+        let mut d = Daemon {
+            dir,
+            child: None,
+            log: Arc::default(),
+            config,
+        };
+        d.spawn(as_of, &[]);
+        d
+    }
+
+    pub fn spawn(&mut self, as_of: &str, env: &[(&str, &str)]) {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"));
+        cmd.arg("run").arg("--config").arg(&self.config).args([
+            "--as-of",
+            as_of,
+            "--log-format",
+            "json",
+        ]);
+        cmd.env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                log.lock().unwrap().push(line);
+            }
+        });
+        self.child = Some(child);
+        self.wait_log("ready", Duration::from_secs(20));
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// Waits until a log line contains `needle`; panics with the log after `timeout`.
+    pub fn wait_log(&self, needle: &str, timeout: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "no log line with {needle:?} in:\n{}",
+            self.log.lock().unwrap().join("\n")
+        );
+    }
+
+    /// Alerts file records.
+    pub fn alerts(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.path("alerts.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub fn wait_until(&self, what: &str, timeout: Duration, cond: impl Fn(&Daemon) -> bool) {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if cond(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "timed out waiting for {what}; log:\n{}",
+            self.log.lock().unwrap().join("\n")
+        );
+    }
+
+    /// Drops a file into the inbox the safe way: written under a hidden name, then renamed.
+    pub fn drop_file(&self, name: &str, content: &str) {
+        let tmp = self.path(&format!("inbox/.{name}.tmp"));
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, self.path(&format!("inbox/{name}"))).unwrap();
+    }
+
+    pub fn count(&self, folder: &str) -> usize {
+        std::fs::read_dir(self.path(folder))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    pub fn signal(&self, sig: i32) {
+        let pid = self.child.as_ref().unwrap().id() as i32;
+        unsafe { libc::kill(pid, sig) };
+    }
+
+    /// SIGTERM and the exit code.
+    pub fn stop(&mut self) -> i32 {
+        self.signal(libc::SIGTERM);
+        let mut child = self.child.take().unwrap();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "daemon did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn status_json(&self, as_of: &str) -> serde_json::Value {
+        let r = run(pledgewatch()
+            .arg("status")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--as-of", as_of, "--format", "json"]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str(&r.stdout).unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn copy_examples(d: &Daemon) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(root().join("examples/reports")).unwrap() {
+        let e = e.unwrap();
+        d.drop_file(
+            &e.file_name().to_string_lossy(),
+            &std::fs::read_to_string(e.path()).unwrap(),
+        );
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn takes_examples_alerts_and_does_not_repeat_after_restart() {
+    let mut d = Daemon::start("", "2009-12-31");
+    let n = copy_examples(&d);
+    d.wait_until("all files processed", Duration::from_secs(30), |d| {
+        d.count("inbox") == 0
+    });
+    // one .error file for the GDELT file with a skipped row
+    assert_eq!(d.count("state/processed"), n + 1);
+    d.wait_until("alerts", Duration::from_secs(10), |d| {
+        d.alerts()
+            .iter()
+            .any(|a| a["commitment"] == "presidential-meetings")
+    });
+    let alerts = d.alerts();
+    let mil: Vec<_> = alerts
+        .iter()
+        .filter(|a| a["commitment"] == "military-cooperation")
+        .collect();
+    assert_eq!(mil.len(), 1, "{mil:?}");
+    let a = mil[0].as_object().unwrap();
+    let mut keys: Vec<_> = a.keys().cloned().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "agreement",
+            "alert",
+            "as_of",
+            "commitment",
+            "due",
+            "last_evidence",
+            "party",
+            "previous",
+            "reason",
+            "status",
+            "ts"
+        ]
+    );
+    assert_eq!(a["alert"], "paper_tiger");
+    assert_eq!(a["agreement"], "kgz-tjk-2007");
+    assert_eq!(a["party"], serde_json::Value::Null);
+    assert_eq!(a["previous"], serde_json::Value::Null);
+    assert_eq!(a["due"], "2008-09-18");
+    assert_eq!(a["as_of"], "2009-12-31");
+    // the same alert is in the JSON log, with target alert
+    assert!(
+        d.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("\"target\":\"alert\"")
+                && l.contains("\"commitment\":\"military-cooperation\""))
+    );
+    // status from the ledger tells the same story as replay
+    let s = d.status_json("2009-12-31");
+    assert_eq!(
+        s["reports"],
+        serde_json::json!({"read": 49, "rejected": 0, "skipped": 1})
+    );
+    assert_eq!(
+        commitment(&s, "military-cooperation")["status"],
+        "paper_tiger"
+    );
+    let before = d.alerts().len();
+    assert_eq!(d.stop(), 0, "SIGTERM exits 0");
+    d.spawn("2009-12-31", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.alerts().len(), before, "a restart repeats no alert");
+    assert_eq!(d.stop(), 0);
+}
+
+#[test]
+fn repeats_resolves_and_ignores_redrops() {
+    let d = Daemon::start(
+        "repeat_interval = \"1s\"\n[schedule]\nevaluate = \"* * * * * *\"\n",
+        "2009-12-31",
+    );
+    d.drop_file(
+        "statement.md",
+        &std::fs::read_to_string(
+            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
+        )
+        .unwrap(),
+    );
+    d.wait_until("paper tiger alert", Duration::from_secs(10), |d| {
+        d.alerts()
+            .iter()
+            .any(|a| a["commitment"] == "military-cooperation" && a["alert"] == "paper_tiger")
+    });
+    // repeated every second while it lasts, with previous = the same status
+    d.wait_until("a repeat", Duration::from_secs(10), |d| {
+        d.alerts()
+            .iter()
+            .any(|a| a["commitment"] == "military-cooperation" && a["previous"] == "paper_tiger")
+    });
+    // late evidence resolves it
+    d.drop_file(
+        "exercise.json",
+        r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "action", "cameo": "062", "title": "Joint exercise"}"#,
+    );
+    d.wait_until("resolved", Duration::from_secs(10), |d| {
+        d.alerts()
+            .iter()
+            .any(|a| a["commitment"] == "military-cooperation" && a["alert"] == "resolved")
+    });
+    let resolved = d
+        .alerts()
+        .into_iter()
+        .find(|a| a["alert"] == "resolved" && a["commitment"] == "military-cooperation")
+        .unwrap();
+    assert_eq!(resolved["status"], "on_track");
+    assert_eq!(resolved["previous"], "paper_tiger");
+    assert_eq!(resolved["last_evidence"], "2009-06-01");
+    // dropping the same content again changes nothing and is logged
+    d.drop_file("exercise-again.json", r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "action", "cameo": "062", "title": "Joint exercise"}"#);
+    d.wait_log("already taken", Duration::from_secs(10));
+    assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 2);
+    assert!(d.path("state/processed/exercise-again.json").exists());
+}
+
+#[test]
+fn rejects_what_it_cannot_read_and_never_follows_links() {
+    let d = Daemon::start("", "2009-12-31");
+    std::fs::create_dir(d.path("inbox/a-folder")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", d.path("inbox/link.json")).unwrap();
+    let fifo = std::ffi::CString::new(d.path("inbox/pipe.json").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    d.drop_file("notes.pdf", "%PDF-1.4");
+    d.drop_file(
+        "mixed.jsonl",
+        "{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"action\"}\nnot json\n",
+    );
+    d.wait_until("inbox empty", Duration::from_secs(10), |d| {
+        d.count("inbox") == 0
+    });
+    for (name, why) in [
+        ("a-folder", "a directory"),
+        ("link.json", "a symbolic link"),
+        ("pipe.json", "a FIFO"),
+        ("notes.pdf", "unsupported file type"),
+    ] {
+        let error =
+            std::fs::read_to_string(d.path(&format!("state/rejected/{name}.error"))).unwrap();
+        assert!(error.contains(why), "{name}: {error}");
+    }
+    assert!(
+        std::fs::symlink_metadata(d.path("state/rejected/link.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // a multi-record file with one bad record is processed, with the refusal beside it
+    let error = std::fs::read_to_string(d.path("state/processed/mixed.jsonl.error")).unwrap();
+    assert!(error.contains("mixed.jsonl:2: JSON error"), "{error}");
+    assert_eq!(
+        d.status_json("2009-12-31")["reports"],
+        serde_json::json!({"read": 1, "rejected": 2, "skipped": 0})
+    );
+}
+
+#[test]
+fn a_file_written_in_place_is_taken_whole() {
+    let d = Daemon::start("", "2009-12-31");
+    use std::io::Write;
+    let mut f = std::fs::File::create(d.path("inbox/slow.jsonl")).unwrap();
+    f.write_all(b"{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"action\"}\n")
+        .unwrap();
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    f.write_all(b"{\"date\": \"2010-01-02\", \"actors\": [\"KGZ\"], \"kind\": \"action\"}\n")
+        .unwrap();
+    drop(f);
+    d.wait_until("taken", Duration::from_secs(10), |d| d.count("inbox") == 0);
+    assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 2);
+}
+
+#[test]
+fn a_burst_of_1000_files() {
+    let d = Daemon::start("", "2009-12-31");
+    for i in 0..1000 {
+        d.drop_file(&format!("r{i:04}.json"), &format!("{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\", \"TJK\"], \"kind\": \"meeting\", \"title\": \"report {i}\"}}"));
+    }
+    d.wait_until("all taken", Duration::from_secs(60), |d| {
+        d.count("inbox") == 0
+    });
+    assert_eq!(d.count("state/processed"), 1000);
+    assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 1000);
+}
+
+#[test]
+fn sighup_with_broken_rules_keeps_the_old_ones() {
+    let d = Daemon::start("", "2009-12-31");
+    std::fs::write(
+        d.path("rules/broken.toml"),
+        "[agreement]\nid = \"x\"\ncolour = 1\n",
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("reload refused", Duration::from_secs(10));
+    assert!(
+        d.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("broken.toml:3:1: unknown key `colour`"))
+    );
+    // still working with the old rules
+    d.drop_file(
+        "statement.md",
+        &std::fs::read_to_string(
+            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
+        )
+        .unwrap(),
+    );
+    d.wait_until("alerts", Duration::from_secs(10), |d| {
+        d.alerts()
+            .iter()
+            .any(|a| a["commitment"] == "security-services")
+    });
+    std::fs::remove_file(d.path("rules/broken.toml")).unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("rules reloaded", Duration::from_secs(10));
+}
+
+#[test]
+fn notify_socket_hears_ready_watchdog_reloading_stopping() {
+    let (dir, config) = setup("");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut d = Daemon {
+        dir,
+        child: None,
+        log: Arc::default(),
+        config,
+    };
+    d.spawn(
+        "2009-12-31",
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "200000"),
+        ],
+    );
+    let mut seen = String::new();
+    let recv_until = |needle: &str, seen: &mut String| {
+        let mut buf = [0u8; 4096];
+        while !seen.contains(needle) {
+            let n = socket
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("waiting for {needle}: {e}; got {seen}"));
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            seen.push('\n');
+        }
+    };
+    recv_until("READY=1", &mut seen);
+    recv_until("WATCHDOG=1", &mut seen);
+    d.signal(libc::SIGHUP);
+    recv_until("RELOADING=1", &mut seen);
+    assert!(seen.contains("MONOTONIC_USEC="), "{seen}");
+    seen.clear();
+    recv_until("READY=1", &mut seen);
+    assert_eq!(d.stop(), 0);
+    recv_until("STOPPING=1", &mut seen);
+}
+
+#[test]
+fn bad_config_exits_78_with_place() {
+    let (dir, config) = setup("");
+    std::fs::write(
+        &config,
+        "rules_dir = \"rules\"\n[inbox]\nsettle = \"soon\"\n",
+    )
+    .unwrap();
+    let r = run(pledgewatch().arg("run").arg("--config").arg(&config));
+    assert_eq!(r.code, 78);
+    assert!(
+        r.stderr.contains("pw.toml:3:10: inbox.settle"),
+        "{}",
+        r.stderr
+    );
+    drop(dir);
+}
