@@ -6,6 +6,7 @@ mod properties;
 mod replay;
 mod reports;
 mod story;
+mod systemd;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
