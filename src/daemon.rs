@@ -199,23 +199,36 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                 while let Ok(more) = fs_rx.try_recv() {
                     pending.push(more);
                 }
+                let mut relevant = false;
                 for res in pending {
                     match res {
                         Ok(event) => {
                             use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
-                            let done = matches!(
-                                event.kind,
+                            // Reading (our own scans and hashing open files and the folder)
+                            // changes nothing: only writes, creations, renames and overflow do.
+                            if event.need_rescan() {
+                                relevant = true;
+                                continue;
+                            }
+                            match event.kind {
                                 EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
-                                    | EventKind::Access(AccessKind::Close(AccessMode::Write))
-                            );
-                            if done {
-                                complete.extend(event.paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_os_string()));
+                                | EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                                    relevant = true;
+                                    complete.extend(event.paths.iter().filter_map(|p| p.file_name()).map(|n| n.to_os_string()));
+                                }
+                                EventKind::Access(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => {}
+                                _ => relevant = true,
                             }
                         }
-                        Err(e) => tracing::warn!(error = %e, "inotify error; rescanning the inbox"),
+                        Err(e) => {
+                            relevant = true;
+                            tracing::warn!(error = %e, "inotify error; rescanning the inbox");
+                        }
                     }
                 }
-                send(Job::Scan(complete));
+                if relevant {
+                    send(Job::Scan(complete));
+                }
             }
             _ = rescan.tick() => send(Job::Scan(HashSet::new())),
             _ = &mut evaluate_at => {

@@ -478,7 +478,12 @@ fn bad_config_exits_78_with_place() {
 #[test]
 fn survives_kill_9_while_ingesting() {
     let (dir, config) = setup("");
-    let mut d = Daemon { dir, child: None, log: Arc::default(), config };
+    let mut d = Daemon {
+        dir,
+        child: None,
+        log: Arc::default(),
+        config,
+    };
     std::fs::create_dir_all(d.path("inbox")).unwrap();
     const FILES: usize = 5000;
     for i in 0..FILES {
@@ -490,7 +495,9 @@ fn survives_kill_9_while_ingesting() {
     let mut state = 0x9e3779b97f4a7c15u64;
     let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
     for _round in 0..20 {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let wait = Duration::from_millis(20 + (state >> 33) % 300);
         let mut child = std::process::Command::new(&bin)
             .arg("run")
@@ -506,15 +513,55 @@ fn survives_kill_9_while_ingesting() {
         child.wait().unwrap();
     }
     d.spawn("2010-12-31", &[]);
-    d.wait_until("inbox empty", Duration::from_secs(120), |d| d.count("inbox") == 0);
+    d.wait_until("inbox empty", Duration::from_secs(120), |d| {
+        d.count("inbox") == 0
+    });
     let mut names: Vec<String> = std::fs::read_dir(d.path("state/processed"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     let expected: Vec<String> = (0..FILES).map(|i| format!("r{i:05}.json")).collect();
-    assert_eq!(names, expected, "every file once in processed/, nothing rejected, nothing renamed");
+    assert_eq!(
+        names, expected,
+        "every file once in processed/, nothing rejected, nothing renamed"
+    );
     assert_eq!(d.count("state/rejected"), 0);
     assert_eq!(d.status_json("2010-12-31")["reports"]["read"], FILES);
     assert_eq!(d.stop(), 0);
+}
+
+/// Idle means idle: no busy polling (the daemon's own reads of the inbox must not wake it).
+#[test]
+fn idle_daemon_uses_no_cpu() {
+    let d = Daemon::start("", "2009-12-31");
+    d.drop_file(
+        "statement.md",
+        &std::fs::read_to_string(
+            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
+        )
+        .unwrap(),
+    );
+    d.wait_until("taken", Duration::from_secs(10), |d| d.count("inbox") == 0);
+    std::thread::sleep(Duration::from_millis(500));
+    let ticks = || {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", d.child.as_ref().unwrap().id()))
+                .unwrap();
+        let f: Vec<u64> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        f[0] + f[1]
+    };
+    let before = ticks();
+    std::thread::sleep(Duration::from_secs(3));
+    let used = ticks() - before;
+    // a rescan every second (the test config) costs far less than 1 tick (10 ms) each
+    assert!(used <= 5, "{used} clock ticks of CPU in 3 s of idleness");
 }
