@@ -261,7 +261,7 @@ fn takes_examples_alerts_and_does_not_repeat_after_restart() {
 #[test]
 fn repeats_resolves_and_ignores_redrops() {
     let d = Daemon::start(
-        "repeat_interval = \"1s\"\n[schedule]\nevaluate = \"* * * * * *\"\n",
+        "repeat_interval = \"1s\"\n[schedule]\nevaluate = \"* * * * * *\"\ndigest = \"* * * * * *\"\n",
         "2009-12-31",
     );
     d.drop_file(
@@ -305,6 +305,43 @@ fn repeats_resolves_and_ignores_redrops() {
     d.wait_log("already taken", Duration::from_secs(10));
     assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 2);
     assert!(d.path("state/processed/exercise-again.json").exists());
+    // the digest schedule logs one line per agreement
+    d.wait_log("digest kgz-tjk-2007: score", Duration::from_secs(5));
+    // explain shows the timeline behind the status, with the matching alternative
+    let r = run(pledgewatch()
+        .args([
+            "explain",
+            "kgz-tjk-2007/military-cooperation",
+            "--as-of",
+            "2009-12-31",
+            "--config",
+        ])
+        .arg(&d.config));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("kgz-tjk-2007/military-cooperation: Strengthen military co-operation\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("status as of 2009-12-31: on_track"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "2009-06-01  evidence  action     KGZ,TJK      Joint exercise  [evidence alternative 1;"
+        ),
+        "{}",
+        r.stdout
+    );
+    let r = run(pledgewatch()
+        .args(["explain", "kgz-tjk-2007/no-such"])
+        .arg("--config")
+        .arg(&d.config));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no such commitment"), "{}", r.stderr);
 }
 
 #[test]
