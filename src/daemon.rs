@@ -40,7 +40,7 @@ enum Event {
     /// Ledger open, evidence loaded: the service is ready.
     Ready(String),
     /// A reload finished: Ok(summary) or Err(summary of the problems).
-    Reloaded(Result<String, String>),
+    Reloaded(Result<(String, Box<Config>), String>),
     /// The worker cannot go on.
     Fatal(String),
 }
@@ -176,6 +176,8 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     let digest_at = tokio::time::sleep_until(until(&config.digest));
     tokio::pin!(evaluate_at, digest_at);
     let mut code = crate::commands::exit::OK;
+    // The schedules in force; a reload may change them.
+    let mut schedules = config.clone();
     let send = |job: Job| {
         if job_tx.send(job).is_err() {
             tracing::error!("the worker thread has stopped");
@@ -233,11 +235,11 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
             _ = rescan.tick() => send(Job::Scan(HashSet::new())),
             _ = &mut evaluate_at => {
                 send(Job::Evaluate);
-                evaluate_at.as_mut().reset(until(&config.evaluate));
+                evaluate_at.as_mut().reset(until(&schedules.evaluate));
             }
             _ = &mut digest_at => {
                 send(Job::Digest);
-                digest_at.as_mut().reset(until(&config.digest));
+                digest_at.as_mut().reset(until(&schedules.digest));
             }
             _ = watchdog_tick.tick(), if watchdog.is_some() => notify(&[NotifyState::Watchdog]),
             event = event_rx.recv() => match event {
@@ -245,8 +247,13 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                     tracing::info!(status = %status, "ready");
                     notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
                 }
-                Some(Event::Reloaded(Ok(status))) => {
-                    tracing::info!(status = %status, "rules reloaded");
+                Some(Event::Reloaded(Ok((status, new_config)))) => {
+                    tracing::info!(status = %status, "configuration and rules reloaded");
+                    schedules = *new_config;
+                    evaluate_at.as_mut().reset(until(&schedules.evaluate));
+                    digest_at.as_mut().reset(until(&schedules.digest));
+                    rescan = tokio::time::interval(schedules.rescan_interval.max(std::time::Duration::from_millis(10)));
+                    rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                     notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
                 }
                 Some(Event::Reloaded(Err(status))) => {
@@ -414,35 +421,56 @@ impl Worker {
         Ok(())
     }
 
-    fn reload(&mut self) -> Result<String, String> {
-        match rules::load_dir(&self.config.rules_dir) {
-            Ok(set) => {
-                let compiled = CompiledRules::new(&set)?;
-                let (old_rules, old_compiled) = (
-                    std::mem::replace(&mut self.rules, set),
-                    std::mem::replace(&mut self.compiled, compiled),
-                );
-                if let Err(e) = self.rebuild_evidence() {
-                    self.rules = old_rules;
-                    self.compiled = old_compiled;
-                    tracing::error!(error = %e, "reload failed; keeping the old rules");
-                    return Err(format!("reload failed, old rules kept: {e}"));
-                }
-                self.evaluate();
-                Ok(self.status_line())
+    /// Re-reads the config file and the rules. Either both are valid and take effect, or
+    /// nothing changes and every problem is logged. Keys that need new folders, a new log
+    /// setup or new schedules are applied at restart (a warning says so); the schedules are
+    /// handed back to the main loop.
+    fn reload(&mut self) -> Result<(String, Box<Config>), String> {
+        let refuse = |problems: Vec<crate::problem::Problem>, what: &str| {
+            for p in &problems {
+                tracing::error!(problem = %p, "{p}");
             }
-            Err(problems) => {
-                for p in &problems {
-                    tracing::error!(problem = %p, "{p}");
-                }
-                let summary = format!(
-                    "reload refused: {} problem(s) in the rules; still running the previous rules",
-                    problems.len()
-                );
-                tracing::error!(count = problems.len(), "{summary}");
-                Err(summary)
+            let summary = format!(
+                "reload refused: {} problem(s) in the {what}; still running the previous configuration and rules",
+                problems.len()
+            );
+            tracing::error!(count = problems.len(), "{summary}");
+            summary
+        };
+        let config = Config::load(&self.config.path).map_err(|p| refuse(p, "config"))?;
+        let set = rules::load_dir(&config.rules_dir).map_err(|p| refuse(p, "rules"))?;
+        let compiled = CompiledRules::new(&set)?;
+        for (key, changed) in [
+            ("inbox_dir", config.inbox_dir != self.config.inbox_dir),
+            ("state_dir", config.state_dir != self.config.state_dir),
+            (
+                "log",
+                config.log_format != self.config.log_format
+                    || config.log_level != self.config.log_level,
+            ),
+        ] {
+            if changed {
+                tracing::warn!(key, "this config change takes effect at the next restart");
             }
         }
+        let old_rules = std::mem::replace(&mut self.rules, set);
+        let old_compiled = std::mem::replace(&mut self.compiled, compiled);
+        if let Err(e) = self.rebuild_evidence() {
+            self.rules = old_rules;
+            self.compiled = old_compiled;
+            tracing::error!(error = %e, "reload failed; keeping the old rules");
+            return Err(format!("reload failed, old rules kept: {e}"));
+        }
+        self.sinks = Sinks::new(config.alerts_file.clone());
+        self.inbox.set_limits(config.max_file_size, config.settle);
+        let (inbox_dir, state_dir) = (self.config.inbox_dir.clone(), self.config.state_dir.clone());
+        self.config = Config {
+            inbox_dir,
+            state_dir,
+            ..config
+        };
+        self.evaluate();
+        Ok((self.status_line(), Box::new(self.config.clone())))
     }
 
     /// Takes every ready inbox file. True when any report was taken.

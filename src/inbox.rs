@@ -92,6 +92,12 @@ impl Inbox {
         })
     }
 
+    /// Applies new limits from a reloaded config.
+    pub fn set_limits(&mut self, max_size: u64, settle: Duration) {
+        self.max_size = max_size;
+        self.settle = settle;
+    }
+
     /// True while some file is waiting for its size to settle.
     pub fn waiting(&self) -> bool {
         !self.seen.is_empty()

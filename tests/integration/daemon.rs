@@ -445,7 +445,42 @@ fn sighup_with_broken_rules_keeps_the_old_ones() {
     });
     std::fs::remove_file(d.path("rules/broken.toml")).unwrap();
     d.signal(libc::SIGHUP);
-    d.wait_log("rules reloaded", Duration::from_secs(10));
+    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    // a broken config is refused the same way, with its place
+    let good = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        good.replace("[inbox]", "[inbox]\nmax_file_size = \"lots\""),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("problem(s) in the config", Duration::from_secs(10));
+    assert!(
+        d.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("pw.toml:") && l.contains("inbox.max_file_size"))
+    );
+    // a valid change takes effect: alerts now go to another file
+    std::fs::write(&d.config, good.replace("alerts.jsonl", "alerts2.jsonl")).unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_until("second reload", Duration::from_secs(10), |d| {
+        d.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("configuration and rules reloaded"))
+            .count()
+            == 2
+    });
+    d.drop_file(
+        "clash.json",
+        r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "cameo": "190", "title": "Clash"}"#,
+    );
+    d.wait_until("alert in the new file", Duration::from_secs(10), |d| {
+        d.path("alerts2.jsonl").exists()
+    });
 }
 
 #[test]
