@@ -138,6 +138,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let progress = Progress::start(total);
     let options = ReadOptions {
         progress: progress.as_ref().map(|p| p.counter.clone()),
+        ..ReadOptions::default()
     };
     let evidence = {
         let mut on_notice = |notice: Notice<'_>| {
@@ -464,6 +465,9 @@ pub fn run(config_flag: Option<&Path>, as_of: Option<NaiveDate>, log_format: Opt
         Ok(c) => c,
         Err(code) => return code,
     };
+    // Files the daemon creates (ledger, alerts file, .error files) are kept from other users;
+    // the group (analysts) may read them.
+    unsafe { libc::umask(0o027) };
     let format = crate::logging::resolve(log_format.unwrap_or(&config.log_format));
     crate::logging::init(format, &config.log_level);
     tracing::info!(config = %config.path.display(), rules = %config.rules_dir.display(), "starting pledgewatch {}", env!("CARGO_PKG_VERSION"));

@@ -34,6 +34,8 @@ pub struct Config {
     pub log_level: String,
     /// Largest inbox file taken.
     pub max_file_size: u64,
+    /// Longest line of a JSON-lines or GDELT file; longer lines are refused.
+    pub max_line_length: u64,
     /// How long a file's size must be stable before it is taken.
     pub settle: std::time::Duration,
     /// Safety-net rescan period.
@@ -91,6 +93,8 @@ struct RawLog {
 struct RawInbox {
     #[serde(default = "d_max")]
     max_file_size: toml::Spanned<String>,
+    #[serde(default = "d_max_line")]
+    max_line_length: toml::Spanned<String>,
     #[serde(default = "d_settle")]
     settle: toml::Spanned<String>,
     #[serde(default = "d_rescan")]
@@ -127,6 +131,9 @@ fn d_level() -> toml::Spanned<String> {
 fn d_max() -> toml::Spanned<String> {
     spanned("256MiB")
 }
+fn d_max_line() -> toml::Spanned<String> {
+    spanned("16MiB")
+}
 fn d_settle() -> toml::Spanned<String> {
     spanned("500ms")
 }
@@ -162,6 +169,7 @@ impl Default for RawInbox {
     fn default() -> Self {
         RawInbox {
             max_file_size: d_max(),
+            max_line_length: d_max_line(),
             settle: d_settle(),
             rescan_interval: d_rescan(),
         }
@@ -308,6 +316,14 @@ impl Config {
                 ))
             },
         );
+        let max_line = parse_size(raw.inbox.max_line_length.get_ref());
+        check(
+            &raw.inbox.max_line_length,
+            max_line
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| format!("inbox.max_line_length: {e}")),
+        );
         let max = parse_size(raw.inbox.max_file_size.get_ref());
         check(
             &raw.inbox.max_file_size,
@@ -331,12 +347,13 @@ impl Config {
                 .map(|_| ())
                 .map_err(|e| format!("inbox.rescan_interval: {e}")),
         );
-        match (evaluate, digest, repeat, max, settle, rescan) {
+        match (evaluate, digest, repeat, max, max_line, settle, rescan) {
             (
                 Ok(evaluate),
                 Ok(digest),
                 Ok(repeat_interval),
                 Ok(max_file_size),
+                Ok(max_line_length),
                 Ok(settle),
                 Ok(rescan_interval),
             ) if problems.is_empty() => Ok(Config {
@@ -351,6 +368,7 @@ impl Config {
                 log_format: raw.log.format.into_inner(),
                 log_level: raw.log.level.into_inner(),
                 max_file_size,
+                max_line_length,
                 settle,
                 rescan_interval,
             }),

@@ -104,7 +104,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     ) {
         Ok(i) => i,
         Err(e) => {
-            tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot prepare the inbox");
+            tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), error = %e, "cannot prepare the inbox");
             return crate::commands::exit::PROBLEMS;
         }
     };
@@ -125,7 +125,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         &config.inbox_dir,
         notify::RecursiveMode::NonRecursive,
     ) {
-        tracing::error!(inbox = %config.inbox_dir.display(), error = %e, "cannot watch the inbox");
+        tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), error = %e, "cannot watch the inbox");
         return crate::commands::exit::PROBLEMS;
     }
 
@@ -478,7 +478,7 @@ impl Worker {
         let entries = match self.inbox.ready(complete) {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(inbox = %self.inbox.dir.display(), error = %e, "cannot list the inbox");
+                tracing::error!(inbox = %crate::problem::shown(&self.inbox.dir), error = %e, "cannot list the inbox");
                 return false;
             }
         };
@@ -496,13 +496,13 @@ impl Worker {
         match inbox::move_unique(&entry.path, &self.inbox.rejected, &entry.name) {
             Ok(to) => {
                 if let Err(e) = inbox::write_error(&to, &format!("{why}\n")) {
-                    tracing::error!(file = %to.display(), error = %e, "cannot write the .error file");
+                    tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
                 }
                 let _ = inbox::sync_dir(&self.inbox.rejected);
-                tracing::warn!(file = %entry.path.display(), moved_to = %to.display(), reason = %why, "file rejected");
+                tracing::warn!(file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), reason = %why, "file rejected");
             }
             Err(e) => {
-                tracing::error!(file = %entry.path.display(), error = %e, "cannot move a rejected file")
+                tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a rejected file")
             }
         }
     }
@@ -551,11 +551,11 @@ impl Worker {
                 };
                 match inbox::move_unique(&entry.path, dir, &entry.name) {
                     Ok(to) => tracing::info!(
-                        file = %entry.path.display(), moved_to = %to.display(), first_taken = %taken.taken, first_name = %taken.name,
+                        file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
                         "file already taken (identical content); nothing counted again"
                     ),
                     Err(e) => {
-                        tracing::error!(file = %entry.path.display(), error = %e, "cannot move a file")
+                        tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a file")
                     }
                 }
                 return false;
@@ -606,9 +606,14 @@ impl Worker {
             }
             Ok(())
         };
+        let options = ReadOptions {
+            max_line_length: usize::try_from(self.config.max_line_length).ok(),
+            regular_files_only: true,
+            ..ReadOptions::default()
+        };
         read_file_mapped(
             &entry.path,
-            &ReadOptions::default(),
+            &options,
             self.threads,
             &Scratch::default,
             &map,
@@ -638,11 +643,11 @@ impl Worker {
             },
         );
         if let Some(e) = failed {
-            tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
         if self.stop.load(Ordering::SeqCst) {
-            tracing::info!(file = %entry.path.display(), "stopping: the file stays in the inbox and will be taken again");
+            tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
         let outcome = if file_unreadable && counts.reports == 0 {
@@ -651,7 +656,7 @@ impl Worker {
             "processed"
         };
         if let Err(e) = flush(&mut batch, Some((outcome, counts))) {
-            tracing::error!(file = %entry.path.display(), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
         let refused = problems.len();
@@ -671,19 +676,19 @@ impl Worker {
                 if !problems.is_empty()
                     && let Err(e) = inbox::write_error(&to, &(problems.join("\n") + "\n"))
                 {
-                    tracing::error!(file = %to.display(), error = %e, "cannot write the .error file");
+                    tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
                 }
                 let _ = inbox::sync_dir(&dir);
                 for p in problems.iter().take(refused.min(20)) {
-                    tracing::warn!(file = %entry.path.display(), problem = %p, "record refused");
+                    tracing::warn!(file = %crate::problem::shown(&entry.path), problem = %p, "record refused");
                 }
                 tracing::info!(
-                    file = %entry.path.display(), moved_to = %to.display(), reports = counts.reports,
+                    file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), reports = counts.reports,
                     rejected = counts.rejected, skipped = counts.skipped, "file taken"
                 );
             }
             Err(e) => {
-                tracing::error!(file = %entry.path.display(), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
+                tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
             }
         }
         counts.reports > 0

@@ -172,14 +172,24 @@ impl Inbox {
     }
 }
 
+/// Longest file name (bytes) on Linux file systems.
+const NAME_MAX: usize = 255;
+
 /// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken.
-/// Returns the new path. Never overwrites.
+/// A name too long to take a suffix and a `.error` companion is shortened. Returns the new
+/// path. Never overwrites.
 pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
     for n in 0u32.. {
-        let mut candidate = name.to_os_string();
-        if n > 0 {
-            candidate.push(format!(".{n}"));
-        }
+        let suffix = if n > 0 {
+            format!(".{n}")
+        } else {
+            String::new()
+        };
+        let room = NAME_MAX - ".error".len() - suffix.len();
+        let bytes = name.as_bytes();
+        let mut candidate = OsString::from_vec(bytes[..bytes.len().min(room)].to_vec());
+        candidate.push(&suffix);
         let target = dir.join(&candidate);
         let mut error_name = candidate.clone();
         error_name.push(".error");
@@ -208,7 +218,7 @@ pub fn write_error(moved_to: &Path, text: &str) -> std::io::Result<()> {
 
 /// The BLAKE3 hash of a file's content, hex.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    let mut f = crate::report::open_for_reading(path, true)?;
     let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -275,6 +285,21 @@ mod tests {
             .map(|e| e.name)
             .collect();
         assert!(now.contains(&OsString::from("b.json")));
+    }
+
+    #[test]
+    fn long_names_are_shortened_to_leave_room_for_error_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let name = format!("{}.json", "x".repeat(250));
+        for _ in 0..2 {
+            std::fs::write(a.join(&name), "{}").unwrap();
+            let to = move_unique(&a.join(&name), &b, OsStr::new(&name)).unwrap();
+            write_error(&to, "why").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(&b).unwrap().count(), 4);
     }
 
     #[test]

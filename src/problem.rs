@@ -42,18 +42,40 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)
+            write!(f, "{}: {}", shown(&self.path), self.message)
         } else {
             write!(
                 f,
                 "{}:{}:{}: {}",
-                self.path.display(),
+                shown(&self.path),
                 self.line,
                 self.column,
                 self.message
             )
         }
     }
+}
+
+/// `text` with control characters (newlines, escapes, NUL...) written as escapes, so that a
+/// file name or a report's text can never forge or break a log line.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path for messages and logs: lossy UTF-8, control characters escaped.
+pub fn shown(path: &Path) -> String {
+    escape_controls(&path.to_string_lossy()).into_owned()
 }
 
 /// 1-based line and character column of byte `offset` in `text`.
@@ -81,6 +103,16 @@ mod tests {
         assert_eq!(line_column(t, 7), (2, 4));
         assert_eq!(line_column(t, 8), (3, 1));
         assert_eq!(line_column(t, 999), (3, 2));
+    }
+
+    #[test]
+    fn controls_are_escaped() {
+        assert_eq!(
+            escape_controls("a\nb\x1b[31m\u{0}"),
+            "a\\nb\\u{1b}[31m\\u{0}"
+        );
+        assert_eq!(escape_controls("plain é"), "plain é");
+        assert_eq!(shown(Path::new("x\ny.json")), "x\\ny.json");
     }
 
     #[test]

@@ -12,7 +12,8 @@ mod toml;
 
 pub use gdelt::cameo_description;
 pub use read::{
-    Format, Item, ReadOptions, collect_inputs, is_hidden_or_partial, read_file, read_file_mapped,
+    Format, Item, ReadOptions, collect_inputs, is_hidden_or_partial, open_for_reading, read_bytes,
+    read_file, read_file_mapped,
 };
 
 use crate::dates::parse_date;
@@ -437,7 +438,7 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
+        let path = crate::problem::shown(&self.path);
         match self.location {
             Location::File => write!(f, "{path}: ")?,
             Location::Line(n) => write!(f, "{path}:{n}: ")?,
@@ -446,7 +447,7 @@ impl fmt::Display for Rejection {
         if let Some(field) = &self.field {
             write!(f, "field `{field}`: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&crate::problem::escape_controls(&self.message))
     }
 }
 

@@ -51,11 +51,18 @@ impl Format {
     }
 }
 
+/// Longest line of a line format (JSON lines, GDELT) unless configured: 16 MiB.
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+
 /// Options for reading.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
     /// Incremented by the number of bytes read, for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Longest accepted line of a line format; longer lines are skipped and refused.
+    pub max_line_length: Option<usize>,
+    /// Refuse to open a symbolic link or anything but a regular file (the daemon's inbox).
+    pub regular_files_only: bool,
 }
 
 /// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
@@ -102,6 +109,24 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Opens `path` for reading. With `regular_only`, a symbolic link is refused without being
+/// followed (O_NOFOLLOW), a FIFO is not waited on (O_NONBLOCK), and anything that is not a
+/// regular file once open is refused: no race between a check and the open.
+pub fn open_for_reading(path: &Path, regular_only: bool) -> std::io::Result<File> {
+    if !regular_only {
+        return File::open(path);
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
 }
 
 struct Counting<R> {
@@ -155,20 +180,53 @@ pub fn read_file_mapped<S, T: Send>(
         ));
         return;
     };
-    let file = match File::open(path) {
+    let file = match open_for_reading(path, options.regular_files_only) {
         Ok(f) => f,
         Err(e) => {
             each(map(&mut state, reject_file(format!("cannot open: {e}"))));
             return;
         }
     };
-    let mut reader = BufReader::with_capacity(
+    let reader = BufReader::with_capacity(
         256 * 1024,
         Counting {
             inner: file,
             counter: options.progress.clone(),
         },
     );
+    let max_line = options.max_line_length.unwrap_or(DEFAULT_MAX_LINE);
+    read_from(path, format, reader, threads, max_line, init, map, each);
+}
+
+/// Reads reports of `format` from bytes in memory; `path` only names them in messages. The
+/// fuzz targets and tests use it.
+pub fn read_bytes(path: &Path, format: Format, bytes: &[u8], each: &mut dyn FnMut(Item)) {
+    read_from(
+        path,
+        format,
+        bytes,
+        1,
+        DEFAULT_MAX_LINE,
+        &|| (),
+        &|_: &mut (), item| item,
+        each,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_from<S, T: Send>(
+    path: &Path,
+    format: Format,
+    mut reader: impl BufRead + Send,
+    threads: usize,
+    max_line: usize,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) {
+    let mut state = init();
+    let reject_file =
+        |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
     let result = match format {
         Format::Toml | Format::Markdown => {
             read_single(path, format, reader).map(|item| each(map(&mut state, item)))
@@ -183,20 +241,24 @@ pub fn read_file_mapped<S, T: Send>(
             json::read_document(reader, &mut on_value)
         }
         Format::JsonLines | Format::Gdelt if threads > 1 => {
-            read_lines_parallel(path, format, reader, threads, init, map, each)
+            read_lines_parallel(path, format, reader, threads, max_line, init, map, each)
         }
         Format::JsonLines | Format::Gdelt => {
             let mut buf = Vec::new();
             let mut n = 0;
             loop {
                 buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) => break Ok(()),
-                    Ok(_) => {
+                match read_line_bounded(&mut reader, &mut buf, max_line) {
+                    Ok(Line::End) => break Ok(()),
+                    Ok(Line::Read) => {
                         n += 1;
                         if let Some(item) = line_item(path, format, n, &buf) {
                             each(map(&mut state, item));
                         }
+                    }
+                    Ok(Line::TooLong(len)) => {
+                        n += 1;
+                        each(map(&mut state, too_long(path, n, len, max_line)));
                     }
                     Err(e) => break Err(format!("read error after line {n}: {e}")),
                 }
@@ -206,6 +268,73 @@ pub fn read_file_mapped<S, T: Send>(
     if let Err(message) = result {
         each(map(&mut state, reject_file(message)));
     }
+}
+
+/// What [`read_line_bounded`] found.
+enum Line {
+    /// End of input.
+    End,
+    /// A line (with its newline, if any) appended to the buffer.
+    Read,
+    /// A line longer than the limit: it was skipped, not kept.
+    TooLong(usize),
+}
+
+/// Appends one line to `buf`, unless it is longer than `max` bytes, in which case the rest
+/// of it is read and dropped, so that one huge line never sits in memory.
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Line> {
+    let start = buf.len();
+    let mut total = 0usize;
+    let mut too_long = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(if too_long {
+                Line::TooLong(total)
+            } else if total == 0 {
+                Line::End
+            } else {
+                Line::Read
+            });
+        }
+        let (take, done) = match memchr_newline(chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        total += take;
+        if !too_long && total > max {
+            too_long = true;
+            buf.truncate(start);
+        }
+        if !too_long {
+            buf.extend_from_slice(&chunk[..take]);
+        }
+        reader.consume(take);
+        if done {
+            return Ok(if too_long {
+                Line::TooLong(total)
+            } else {
+                Line::Read
+            });
+        }
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+fn too_long(path: &Path, n: usize, len: usize, max: usize) -> Item {
+    Item::Rejected(Rejection::new(
+        path,
+        Location::Line(n),
+        None,
+        format!("line of {len} bytes is longer than the limit of {max} bytes; skipped"),
+    ))
 }
 
 /// The item of one line of a line format, or `None` for a line that holds no record.
@@ -238,13 +367,17 @@ struct Batch {
     first_line: usize,
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// Lines over the length limit: (index in the batch, length).
+    too_long: Vec<(usize, usize)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_lines_parallel<S, T: Send>(
     path: &Path,
     format: Format,
     mut reader: impl BufRead + Send,
     threads: usize,
+    max_line: usize,
     init: &(dyn Fn() -> S + Sync),
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
@@ -262,16 +395,23 @@ fn read_lines_parallel<S, T: Send>(
                     first_line: line + 1,
                     data: Vec::with_capacity(BATCH_BYTES + 4096),
                     ends: Vec::with_capacity(BATCH_LINES),
+                    too_long: Vec::new(),
                 };
                 let mut eof = false;
                 while batch.ends.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
-                    match reader.read_until(b'\n', &mut batch.data) {
-                        Ok(0) => {
+                    match read_line_bounded(&mut reader, &mut batch.data, max_line) {
+                        Ok(Line::End) => {
                             eof = true;
                             break;
                         }
-                        Ok(_) => {
+                        Ok(Line::Read) => {
                             line += 1;
+                            batch.ends.push(batch.data.len());
+                        }
+                        Ok(Line::TooLong(len)) => {
+                            // An empty slot stands for the line; the worker reports it.
+                            line += 1;
+                            batch.too_long.push((batch.ends.len(), len));
                             batch.ends.push(batch.data.len());
                         }
                         Err(e) => return Err(format!("read error after line {line}: {e}")),
@@ -297,9 +437,12 @@ fn read_lines_parallel<S, T: Send>(
                     let mut out = Vec::with_capacity(batch.ends.len());
                     let mut start = 0;
                     for (i, &end) in batch.ends.iter().enumerate() {
-                        if let Some(item) =
-                            line_item(path, format, batch.first_line + i, &batch.data[start..end])
-                        {
+                        let n = batch.first_line + i;
+                        let item = match batch.too_long.iter().find(|(at, _)| *at == i) {
+                            Some(&(_, len)) => Some(too_long(path, n, len, max_line)),
+                            None => line_item(path, format, n, &batch.data[start..end]),
+                        };
+                        if let Some(item) = item {
                             out.push(map(&mut state, item));
                         }
                         start = end;
