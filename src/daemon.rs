@@ -532,8 +532,15 @@ impl Worker {
     }
 
     fn take_file(&mut self, entry: &Entry) -> bool {
+        // The key is the content hash and the extension: the same bytes under another
+        // extension are another file (and may be read differently).
+        let extension = entry
+            .path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         let hash = match inbox::hash_file(&entry.path) {
-            Ok(h) => h,
+            Ok(h) => format!("{h}.{}", crate::problem::escape_controls(&extension)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
             Err(e) => {
                 self.reject(entry, &format!("cannot be read: {e}"));
@@ -550,10 +557,22 @@ impl Worker {
                     &self.inbox.processed
                 };
                 match inbox::move_unique(&entry.path, dir, &entry.name) {
-                    Ok(to) => tracing::info!(
-                        file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
-                        "file already taken (identical content); nothing counted again"
-                    ),
+                    Ok(to) => {
+                        tracing::info!(
+                            file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
+                            "file already taken (identical content); nothing counted again"
+                        );
+                        if taken.outcome == "rejected" {
+                            let why = format!(
+                                "identical to {}, taken {} and rejected; see its .error file\n",
+                                crate::problem::escape_controls(&taken.name),
+                                taken.taken
+                            );
+                            if let Err(e) = inbox::write_error(&to, &why) {
+                                tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
+                            }
+                        }
+                    }
                     Err(e) => {
                         tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a file")
                     }
@@ -650,7 +669,8 @@ impl Worker {
             tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: the file stays in the inbox and will be taken again");
             return counts.reports > 0;
         }
-        let outcome = if file_unreadable && counts.reports == 0 {
+        // Nothing taken and something refused: the file as a whole is rejected.
+        let outcome = if counts.reports == 0 && (file_unreadable || counts.rejected > 0) {
             "rejected"
         } else {
             "processed"

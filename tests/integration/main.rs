@@ -1,6 +1,7 @@
 //! Integration tests through the real `pledgewatch` binary (one test binary, as ripgrep does).
 
 mod check;
+mod corpus;
 mod daemon;
 mod properties;
 mod replay;

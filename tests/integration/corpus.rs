@@ -1,0 +1,200 @@
+//! Hostile and broken inputs (tests/corpus/bad/MANIFEST.toml), all dropped into one running
+//! daemon in one burst: the daemon never stops, every file ends where the manifest says, with
+//! the reason in NAME.error and in the log, and a good file dropped afterwards is still taken.
+
+use super::daemon::Daemon;
+use super::*;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::Duration;
+
+#[derive(serde::Deserialize)]
+struct Manifest {
+    case: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    file: String,
+    #[serde(default)]
+    made: bool,
+    outcome: String,
+    contains: String,
+    note: String,
+}
+
+/// The on-disk name: the manifest writes the invalid byte 0xff as "ÿ".
+fn os_name(file: &str) -> OsString {
+    let mut bytes = Vec::new();
+    for c in file.chars() {
+        if c == 'ÿ' {
+            bytes.push(0xff);
+        } else {
+            let mut b = [0u8; 4];
+            bytes.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        }
+    }
+    OsString::from_vec(bytes)
+}
+
+const GOOD: &str =
+    r#"{"date": "2010-01-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "good"}"#;
+
+fn make(case: &Case, staging: &Path, outside: &Path) {
+    let path = staging.join(os_name(&case.file));
+    match case.file.as_str() {
+        "long-line.jsonl" => {
+            let long = format!("{{\"title\": \"{}\"}}", "x".repeat(3_000_000));
+            std::fs::write(&path, format!("{GOOD}\n{long}\n{GOOD}\n")).unwrap();
+        }
+        "too-large.json" => std::fs::write(&path, vec![b' '; 6 << 20]).unwrap(),
+        "shadow-link.json" => std::os::unix::fs::symlink("/etc/shadow", &path).unwrap(),
+        "hard-link.json" => {
+            let original = outside.join("original.json");
+            std::fs::write(&original, GOOD.replace("good", "hard link")).unwrap();
+            std::fs::hard_link(&original, &path).unwrap();
+        }
+        "fifo.json" => {
+            let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        }
+        "folder" => {
+            std::fs::create_dir(&path).unwrap();
+            std::fs::write(path.join("inside.json"), GOOD).unwrap();
+        }
+        "unreadable.json" => {
+            std::fs::write(&path, GOOD.replace("good", "unreadable")).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+                .unwrap();
+        }
+        _ => std::fs::write(
+            &path,
+            GOOD.replace(
+                "good",
+                &format!("named {}", case.note.replace(['\\', '"'], "_")),
+            ),
+        )
+        .unwrap(),
+    }
+}
+
+#[test]
+fn hostile_and_broken_inputs() {
+    let manifest: Manifest = toml::from_str(
+        &std::fs::read_to_string(root().join("tests/corpus/bad/MANIFEST.toml")).unwrap(),
+    )
+    .unwrap();
+    assert!(manifest.case.len() >= 40, "at least 40 classes");
+    let d = Daemon::start("", "2010-12-31");
+    // the limits for this test (the setup's [inbox] section comes after the extra text)
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace(
+            "[inbox]\n",
+            "[inbox]\nmax_file_size = \"5MiB\"\nmax_line_length = \"1MiB\"\n",
+        ),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+
+    let staging = d.path("staging");
+    let outside = d.path("outside");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    for case in &manifest.case {
+        if case.made {
+            make(case, &staging, &outside);
+        } else {
+            std::fs::copy(
+                root().join("tests/corpus/bad").join(&case.file),
+                staging.join(&case.file),
+            )
+            .unwrap();
+        }
+    }
+    // one burst: everything renamed into the inbox at once
+    for case in &manifest.case {
+        let name = os_name(&case.file);
+        std::fs::rename(staging.join(&name), d.path("inbox").join(&name)).unwrap();
+    }
+    d.wait_until("the inbox to empty", Duration::from_secs(60), |d| {
+        d.count("inbox") == 0
+    });
+
+    let root_user = unsafe { libc::geteuid() } == 0;
+    let mut failures = Vec::new();
+    for case in &manifest.case {
+        let outcome = match case.outcome.as_str() {
+            "accepted-as-root" if root_user => "accepted",
+            "accepted-as-root" => "rejected",
+            other => other,
+        };
+        let folder = if outcome == "rejected" {
+            "state/rejected"
+        } else {
+            "state/processed"
+        };
+        // a 255-byte name is shortened to leave room for a .error companion
+        let name = os_name(&case.file);
+        let short = OsString::from_vec(name.as_bytes()[..name.len().min(249)].to_vec());
+        let moved = d.path(folder).join(&short);
+        let mut error_name = short.clone();
+        error_name.push(".error");
+        let error = std::fs::read_to_string(d.path(folder).join(error_name)).ok();
+        let problem = match outcome {
+            _ if std::fs::symlink_metadata(&moved).is_err() => Some(format!("not in {folder}")),
+            "accepted" if error.is_some() => Some(format!("unexpected .error: {error:?}")),
+            "partial" | "rejected" => match &error {
+                None => Some("no .error file".to_string()),
+                Some(e) if !e.contains(&case.contains) => {
+                    Some(format!(".error lacks {:?}: {e}", case.contains))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(p) = problem {
+            failures.push(format!("{} ({}): {p}", case.file.escape_debug(), case.note));
+        }
+    }
+    if !failures.is_empty() {
+        let listing: Vec<String> = ["state/processed", "state/rejected", "inbox"]
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_dir(d.path(f))
+                    .unwrap()
+                    .map(move |e| format!("{f}/{:?}", e.unwrap().file_name()))
+            })
+            .collect();
+        panic!(
+            "{}\n\nfiles:\n{}\n\nlog:\n{}",
+            failures.join("\n"),
+            listing.join("\n"),
+            d.log.lock().unwrap().join("\n")
+        );
+    }
+
+    // the log names the files it refused, with control characters escaped
+    let log = d.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("name\\\\nwith-newline.json"),
+        "escaped newline in the log"
+    );
+    assert!(
+        !log.lines().any(|l| !l.starts_with('{')),
+        "every log line is one JSON object"
+    );
+    drop(log);
+    // the symlink was moved, never followed: it still points at /etc/shadow
+    let link = std::fs::read_link(d.path("state/rejected/shadow-link.json")).unwrap();
+    assert_eq!(link, Path::new("/etc/shadow"));
+    // and the daemon goes on taking good files
+    d.drop_file("after.json", &GOOD.replace("good", "after the storm"));
+    d.wait_until(
+        "a good file after the burst",
+        Duration::from_secs(10),
+        |d| d.path("state/processed/after.json").exists(),
+    );
+}
