@@ -628,6 +628,7 @@ impl Worker {
         let options = ReadOptions {
             max_line_length: usize::try_from(self.config.max_line_length).ok(),
             regular_files_only: true,
+            max_uncompressed: Some(self.config.max_file_size),
             ..ReadOptions::default()
         };
         read_file_mapped(

@@ -39,6 +39,11 @@ pub enum Format {
 impl Format {
     /// The format implied by a file name's extension (case-insensitive).
     pub fn from_path(path: &Path) -> Option<Format> {
+        if Container::of(path) == Container::Gzip {
+            return path
+                .file_stem()
+                .and_then(|stem| Format::from_path(Path::new(stem)));
+        }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Some(match ext.as_str() {
             "toml" => Format::Toml,
@@ -63,6 +68,8 @@ pub struct ReadOptions {
     pub max_line_length: Option<usize>,
     /// Refuse to open a symbolic link or anything but a regular file (the daemon's inbox).
     pub regular_files_only: bool,
+    /// Largest uncompressed content of a `.gz` or `.zip` file (all entries together).
+    pub max_uncompressed: Option<u64>,
 }
 
 /// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
@@ -170,14 +177,16 @@ pub fn read_file_mapped<S, T: Send>(
     let mut state = init();
     let reject_file =
         |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
-    let Some(format) = Format::from_path(path) else {
-        each(map(
-            &mut state,
-            reject_file(
-                "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv"
-                    .into(),
-            ),
-        ));
+    let container = Container::of(path);
+    let format = match container {
+        Container::Plain => Format::from_path(path),
+        Container::Gzip => path
+            .file_stem()
+            .and_then(|stem| Format::from_path(Path::new(stem))),
+        Container::Zip => Some(Format::Json), // decided per entry below
+    };
+    let Some(format) = format else {
+        each(map(&mut state, reject_file(UNSUPPORTED.into())));
         return;
     };
     let file = match open_for_reading(path, options.regular_files_only) {
@@ -187,15 +196,163 @@ pub fn read_file_mapped<S, T: Send>(
             return;
         }
     };
-    let reader = BufReader::with_capacity(
-        256 * 1024,
-        Counting {
-            inner: file,
-            counter: options.progress.clone(),
-        },
-    );
     let max_line = options.max_line_length.unwrap_or(DEFAULT_MAX_LINE);
-    read_from(path, format, reader, threads, max_line, init, map, each);
+    let max_size = options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED);
+    let counted = Counting {
+        inner: file,
+        counter: options.progress.clone(),
+    };
+    match container {
+        Container::Plain => {
+            let reader = BufReader::with_capacity(256 * 1024, counted);
+            read_from(path, format, reader, threads, max_line, init, map, each);
+        }
+        Container::Gzip => {
+            let budget = AtomicU64::new(max_size);
+            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
+            let reader = BufReader::with_capacity(
+                256 * 1024,
+                Limited {
+                    inner: decoder,
+                    budget: &budget,
+                    limit: max_size,
+                },
+            );
+            // one thread: the decompressing reader is not shared between threads
+            read_from(path, format, reader, 1, max_line, init, map, each);
+        }
+        Container::Zip => {
+            let file = counted.inner;
+            let mut archive = match zip::ZipArchive::new(file) {
+                Ok(a) => a,
+                Err(e) => {
+                    each(map(
+                        &mut state,
+                        reject_file(format!("not a readable zip archive: {e}")),
+                    ));
+                    return;
+                }
+            };
+            let budget = AtomicU64::new(max_size);
+            for i in 0..archive.len() {
+                let entry = match archive.by_index(i) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        each(map(
+                            &mut state,
+                            reject_file(format!("zip entry {}: {e}", i + 1)),
+                        ));
+                        continue;
+                    }
+                };
+                if entry.is_dir() {
+                    continue;
+                }
+                let name = match entry.name() {
+                    Ok(n) => n.into_owned(),
+                    Err(_) => format!("entry {}", i + 1),
+                };
+                let mut entry_path = path.as_os_str().to_os_string();
+                entry_path.push(":");
+                entry_path.push(&name);
+                let entry_path = std::path::PathBuf::from(entry_path);
+                let Some(entry_format) = Format::from_path(Path::new(&name)) else {
+                    each(map(
+                        &mut state,
+                        Item::Rejected(Rejection::new(
+                            &entry_path,
+                            Location::File,
+                            None,
+                            UNSUPPORTED,
+                        )),
+                    ));
+                    continue;
+                };
+                let reader = BufReader::with_capacity(
+                    256 * 1024,
+                    Limited {
+                        inner: entry,
+                        budget: &budget,
+                        limit: max_size,
+                    },
+                );
+                read_from(
+                    &entry_path,
+                    entry_format,
+                    reader,
+                    1,
+                    max_line,
+                    init,
+                    map,
+                    each,
+                );
+                if budget.load(Ordering::Relaxed) == 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+const UNSUPPORTED: &str = "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv (also inside .gz or .zip)";
+
+/// Largest uncompressed content of a compressed file unless configured (replay): 4 GiB.
+pub const DEFAULT_MAX_UNCOMPRESSED: u64 = 4 << 30;
+
+/// How a file is packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// As it is.
+    Plain,
+    /// `NAME.EXT.gz`: one gzip stream of a file of format EXT.
+    Gzip,
+    /// `.zip`: an archive of supported files (GDELT publishes its exports so).
+    Zip,
+}
+
+impl Container {
+    /// The container implied by a file name (case-insensitive).
+    pub fn of(path: &Path) -> Container {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("gz") => Container::Gzip,
+            Some("zip") => Container::Zip,
+            _ => Container::Plain,
+        }
+    }
+}
+
+/// A reader that fails once more than `limit` bytes (shared `budget`) have come through:
+/// decompression bombs are stopped, never unpacked.
+struct Limited<'a, R> {
+    inner: R,
+    budget: &'a AtomicU64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Limited<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.budget.load(Ordering::Relaxed);
+        if left == 0 {
+            // One more byte would be over the limit: check whether there is one.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "uncompressed content exceeds the limit of {} bytes (inbox.max_file_size); not unpacked further",
+                    self.limit
+                ))),
+            };
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.budget.store(left - n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 /// Reads reports of `format` from bytes in memory; `path` only names them in messages. The
