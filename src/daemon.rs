@@ -128,6 +128,15 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), error = %e, "cannot watch the inbox");
         return crate::commands::exit::PROBLEMS;
     }
+    // The inbox folder being watched, by device and inode: if it is deleted (and perhaps
+    // recreated), the watch is set up again on the new folder.
+    let folder_id = |dir: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
+    };
+    let mut watched = folder_id(&config.inbox_dir);
+    let mut recheck = tokio::time::interval(std::time::Duration::from_millis(250));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     let stop = Arc::new(AtomicBool::new(false));
     let (job_tx, job_rx) = mpsc::channel::<Job>();
@@ -233,6 +242,23 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                 }
             }
             _ = rescan.tick() => send(Job::Scan(HashSet::new())),
+            _ = recheck.tick() => {
+                let now = folder_id(&config.inbox_dir);
+                if now != watched {
+                    let _ = notify::Watcher::unwatch(&mut watcher, &config.inbox_dir);
+                    match now {
+                        None => tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), "the inbox folder is gone; waiting for it to come back"),
+                        Some(_) => match notify::Watcher::watch(&mut watcher, &config.inbox_dir, notify::RecursiveMode::NonRecursive) {
+                            Ok(()) => {
+                                tracing::warn!(inbox = %crate::problem::shown(&config.inbox_dir), "the inbox folder was replaced; watching the new one");
+                                send(Job::Scan(HashSet::new()));
+                            }
+                            Err(e) => tracing::error!(error = %e, "cannot watch the new inbox folder"),
+                        },
+                    }
+                    watched = now;
+                }
+            }
             _ = &mut evaluate_at => {
                 send(Job::Evaluate);
                 evaluate_at.as_mut().reset(until(&schedules.evaluate));

@@ -637,3 +637,22 @@ fn idle_daemon_uses_no_cpu() {
     // a rescan every second (the test config) costs far less than 1 tick (10 ms) each
     assert!(used <= 5, "{used} clock ticks of CPU in 3 s of idleness");
 }
+
+/// The inbox folder deleted and recreated while the daemon runs: watching resumes (the
+/// periodic rescan is 30 s here, so only inotify can take the file this fast).
+#[test]
+fn inbox_deleted_and_recreated() {
+    let d = Daemon::start("", "2009-12-31");
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(&d.config, config.replace("rescan_interval = \"1s\"", "rescan_interval = \"30s\"")).unwrap();
+    let mut d = d;
+    assert_eq!(d.stop(), 0);
+    d.log.lock().unwrap().clear();
+    d.spawn("2009-12-31", &[]);
+    std::fs::remove_dir_all(d.path("inbox")).unwrap();
+    d.wait_log("the inbox folder is gone", Duration::from_secs(5));
+    std::fs::create_dir(d.path("inbox")).unwrap();
+    d.wait_log("watching the new one", Duration::from_secs(5));
+    d.drop_file("after.json", r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "after"}"#);
+    d.wait_until("taken from the new inbox", Duration::from_secs(5), |d| d.path("state/processed/after.json").exists());
+}
