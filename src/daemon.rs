@@ -59,6 +59,10 @@ struct Worker {
     statuses: Vec<AgreementStatus>,
     stop: Arc<AtomicBool>,
     threads: usize,
+    /// Files whose ledger write failed: when to try again, and how often it failed.
+    retry: HashMap<OsString, (std::time::Instant, u32)>,
+    /// Set by `take` when the ledger could not be written.
+    ledger_failed: bool,
 }
 
 fn notify(states: &[NotifyState<'_>]) {
@@ -104,7 +108,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     ) {
         Ok(i) => i,
         Err(e) => {
-            tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), error = %e, "cannot prepare the inbox");
+            tracing::error!(error = %e, "cannot prepare the inbox and state folders");
             return crate::commands::exit::PROBLEMS;
         }
     };
@@ -132,7 +136,10 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     // recreated), the watch is set up again on the new folder.
     let folder_id = |dir: &std::path::Path| {
         use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
+        std::fs::metadata(dir)
+            .ok()
+            .filter(|m| m.is_dir())
+            .map(|m| (m.dev(), m.ino()))
     };
     let mut watched = folder_id(&config.inbox_dir);
     let mut recheck = tokio::time::interval(std::time::Duration::from_millis(250));
@@ -402,6 +409,8 @@ impl Worker {
             statuses: Vec::new(),
             stop,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            retry: HashMap::new(),
+            ledger_failed: false,
             config,
         };
         worker.rebuild_evidence()?;
@@ -509,11 +518,32 @@ impl Worker {
             }
         };
         let mut changed = false;
+        let now = std::time::Instant::now();
         for entry in entries {
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
+            if self
+                .retry
+                .get(&entry.name)
+                .is_some_and(|(next, _)| now < *next)
+            {
+                continue;
+            }
+            self.ledger_failed = false;
             changed |= self.take(&entry);
+            if self.ledger_failed {
+                // The ledger could not be written (disk full, read-only, locked): the file
+                // stays in the inbox and is tried again later, ever less often.
+                let attempts = self.retry.get(&entry.name).map_or(0, |r| r.1) + 1;
+                let delay = std::time::Duration::from_millis(250 << attempts.min(8))
+                    .min(std::time::Duration::from_secs(60));
+                tracing::warn!(file = %crate::problem::shown(&entry.path), attempts, retry_in_ms = delay.as_millis() as u64, "will try the file again");
+                self.retry
+                    .insert(entry.name.clone(), (now + delay, attempts));
+            } else {
+                self.retry.remove(&entry.name);
+            }
         }
         changed
     }
@@ -608,6 +638,7 @@ impl Worker {
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "ledger error; the file stays in the inbox");
+                self.ledger_failed = true;
                 return false;
             }
         }
@@ -690,6 +721,7 @@ impl Worker {
         );
         if let Some(e) = failed {
             tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            self.ledger_failed = true;
             return counts.reports > 0;
         }
         if self.stop.load(Ordering::SeqCst) {
@@ -704,6 +736,7 @@ impl Worker {
         };
         if let Err(e) = flush(&mut batch, Some((outcome, counts))) {
             tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
+            self.ledger_failed = true;
             return counts.reports > 0;
         }
         let refused = problems.len();

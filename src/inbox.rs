@@ -76,11 +76,11 @@ impl Inbox {
         state_dir: &Path,
         max_size: u64,
         settle: Duration,
-    ) -> std::io::Result<Inbox> {
+    ) -> Result<Inbox, String> {
         let processed = state_dir.join("processed");
         let rejected = state_dir.join("rejected");
         for d in [dir, &processed, &rejected] {
-            std::fs::create_dir_all(d)?;
+            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", crate::problem::shown(d)))?;
         }
         Ok(Inbox {
             dir: dir.to_path_buf(),

@@ -644,7 +644,11 @@ fn idle_daemon_uses_no_cpu() {
 fn inbox_deleted_and_recreated() {
     let d = Daemon::start("", "2009-12-31");
     let config = std::fs::read_to_string(&d.config).unwrap();
-    std::fs::write(&d.config, config.replace("rescan_interval = \"1s\"", "rescan_interval = \"30s\"")).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace("rescan_interval = \"1s\"", "rescan_interval = \"30s\""),
+    )
+    .unwrap();
     let mut d = d;
     assert_eq!(d.stop(), 0);
     d.log.lock().unwrap().clear();
@@ -653,6 +657,11 @@ fn inbox_deleted_and_recreated() {
     d.wait_log("the inbox folder is gone", Duration::from_secs(5));
     std::fs::create_dir(d.path("inbox")).unwrap();
     d.wait_log("watching the new one", Duration::from_secs(5));
-    d.drop_file("after.json", r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "after"}"#);
-    d.wait_until("taken from the new inbox", Duration::from_secs(5), |d| d.path("state/processed/after.json").exists());
+    d.drop_file(
+        "after.json",
+        r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "after"}"#,
+    );
+    d.wait_until("taken from the new inbox", Duration::from_secs(5), |d| {
+        d.path("state/processed/after.json").exists()
+    });
 }

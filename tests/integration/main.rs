@@ -3,6 +3,7 @@
 mod check;
 mod corpus;
 mod daemon;
+mod faults;
 mod properties;
 mod replay;
 mod reports;

@@ -1,0 +1,205 @@
+//! Faults: a full disk, a read-only state folder, a locked or corrupted ledger. The disk test
+//! mounts a small tmpfs and needs root (skipped, like the systemd test, with
+//! PLEDGEWATCH_SKIP_E2E=1).
+
+use super::daemon::{Daemon, setup};
+use super::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const REPORT: &str = r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "during the storm"}"#;
+
+#[test]
+fn disk_full_keeps_the_file_and_takes_it_when_space_returns() {
+    if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
+        return;
+    }
+    let (dir, config) = setup("");
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&disk)
+        .status()
+        .expect("mount (needs root)");
+    assert!(
+        status.success(),
+        "cannot mount a tmpfs: run as root, or set PLEDGEWATCH_SKIP_E2E=1"
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(disk.clone());
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("inbox_dir = \"inbox\"", "inbox_dir = \"disk/inbox\"")
+            .replace("state_dir = \"state\"", "state_dir = \"disk/state\""),
+    )
+    .unwrap();
+    let mut d = Daemon {
+        dir,
+        child: None,
+        log: Arc::new(Mutex::new(Vec::new())),
+        config,
+    };
+    d.spawn("2009-12-31", &[]);
+    std::fs::write(disk.join("report.json"), REPORT).unwrap();
+    // fill the disk
+    let mut filler = std::fs::File::create(disk.join("filler")).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    while std::io::Write::write_all(&mut filler, &block).is_ok() {}
+    let _ = std::io::Write::write_all(&mut filler, &[0u8; 512]);
+    drop(filler);
+    std::fs::rename(disk.join("report.json"), disk.join("inbox/report.json")).unwrap();
+    d.wait_log("will try the file again", Duration::from_secs(10));
+    assert!(
+        disk.join("inbox/report.json").exists(),
+        "the file stays in the inbox"
+    );
+    // space returns: the file is taken, once
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    d.wait_until(
+        "taken after space returned",
+        Duration::from_secs(30),
+        |_| disk.join("state/processed/report.json").exists(),
+    );
+    let r = run(pledgewatch()
+        .arg("status")
+        .arg("--config")
+        .arg(&d.config)
+        .args(["--as-of", "2009-12-31", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["reports"]["read"], 1);
+    assert_eq!(d.stop(), 0);
+}
+
+#[test]
+fn a_corrupted_ledger_is_an_error_never_replaced() {
+    let (dir, config) = setup("");
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    let db = dir.path().join("state/pledgewatch.db");
+    std::fs::write(
+        &db,
+        b"this is not an SQLite database, and must not be overwritten\n".repeat(100),
+    )
+    .unwrap();
+    let r = run(pledgewatch()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--log-format", "json"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("pledgewatch.db") && r.stderr.contains("not a database"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        std::fs::read(&db)
+            .unwrap()
+            .starts_with(b"this is not an SQLite database")
+    );
+}
+
+#[test]
+fn a_foreign_sqlite_database_is_refused() {
+    let (dir, config) = setup("");
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("state/pledgewatch.db")).unwrap();
+    conn.execute_batch("CREATE TABLE mine (x); PRAGMA user_version = 42;")
+        .unwrap();
+    drop(conn);
+    let r = run(pledgewatch()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--log-format", "json"]));
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("not a pledgewatch ledger"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_reader_holding_a_transaction_does_not_block_ingest() {
+    let d = Daemon::start("", "2009-12-31");
+    let conn = rusqlite::Connection::open(d.path("state/pledgewatch.db")).unwrap();
+    conn.execute_batch("BEGIN; SELECT count(*) FROM reports;")
+        .unwrap();
+    d.drop_file("r.json", REPORT);
+    d.wait_until(
+        "taken while a reader holds a transaction",
+        Duration::from_secs(10),
+        |d| d.path("state/processed/r.json").exists(),
+    );
+    conn.execute_batch("COMMIT;").unwrap();
+}
+
+#[test]
+fn a_read_only_state_folder_is_a_clear_error() {
+    let (dir, config) = setup("");
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    struct Unmount(Option<PathBuf>);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            if let Some(p) = &self.0 {
+                let _ = std::process::Command::new("umount")
+                    .arg("-l")
+                    .arg(p)
+                    .status();
+            }
+        }
+    }
+    let mut _unmount = Unmount(None);
+    if unsafe { libc::geteuid() } == 0 {
+        // root writes through permissions: make it a read-only bind mount instead
+        let ok = std::process::Command::new("mount")
+            .arg("--bind")
+            .arg(&state)
+            .arg(&state)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "bind mount failed");
+        _unmount = Unmount(Some(state.clone()));
+        let ok = std::process::Command::new("mount")
+            .args(["-o", "remount,ro,bind"])
+            .arg(&state)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "read-only remount failed");
+        assert!(
+            std::fs::write(state.join("probe"), "x").is_err(),
+            "the state folder is still writable"
+        );
+    } else {
+        std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o500))
+            .unwrap();
+    }
+    let r = run(pledgewatch()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--log-format", "json"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("state")
+            && (r.stderr.contains("Read-only")
+                || r.stderr.contains("readonly")
+                || r.stderr.contains("Permission denied")
+                || r.stderr.contains("unable to open")),
+        "{}",
+        r.stderr
+    );
+}
