@@ -225,6 +225,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                             // Reading (our own scans and hashing open files and the folder)
                             // changes nothing: only writes, creations, renames and overflow do.
                             if event.need_rescan() {
+                                tracing::warn!("inotify queue overflowed; rescanning the inbox");
                                 relevant = true;
                                 continue;
                             }

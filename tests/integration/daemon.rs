@@ -544,8 +544,8 @@ fn bad_config_exits_78_with_place() {
     drop(dir);
 }
 
-/// `kill -9` at pseudo-random moments (including during the initial scan) while 5,000 files
-/// are taken, 20 rounds, restarting each time: at the end every file is in processed/ (none
+/// `kill -9` at pseudo-random moments (during the initial scan, and in every other round
+/// during a reload) while 5,000 files are taken, 20 rounds, restarting each time: at the end every file is in processed/ (none
 /// lost) and every report is counted exactly once.
 #[test]
 fn survives_kill_9_while_ingesting() {
@@ -566,7 +566,7 @@ fn survives_kill_9_while_ingesting() {
     }
     let mut state = 0x9e3779b97f4a7c15u64;
     let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
-    for _round in 0..20 {
+    for round in 0..20 {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -580,7 +580,14 @@ fn survives_kill_9_while_ingesting() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(wait);
+        if round % 2 == 1 {
+            // every other round dies in the middle of a reload
+            std::thread::sleep(wait / 2);
+            unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+            std::thread::sleep(wait / 2);
+        } else {
+            std::thread::sleep(wait);
+        }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }

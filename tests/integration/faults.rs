@@ -203,3 +203,62 @@ fn a_read_only_state_folder_is_a_clear_error() {
         r.stderr
     );
 }
+
+/// inotify's queue overflows (its limit lowered to 16 events for the daemon's instance) while
+/// 3,000 files arrive: the overflow makes the daemon rescan, and every file is taken. The
+/// periodic rescan is 30 s, so it cannot be what saves the day. Needs root (sysctl).
+#[test]
+fn inotify_overflow_loses_nothing() {
+    if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
+        return;
+    }
+    let knob = Path::new("/proc/sys/fs/inotify/max_queued_events");
+    let before = std::fs::read_to_string(knob).unwrap();
+    let (dir, config) = setup("");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("rescan_interval = \"1s\"", "rescan_interval = \"30s\""),
+    )
+    .unwrap();
+    let mut d = Daemon {
+        dir,
+        child: None,
+        log: Arc::new(Mutex::new(Vec::new())),
+        config,
+    };
+    std::fs::write(knob, "16").expect("set max_queued_events (needs root)");
+    d.spawn("2009-12-31", &[]); // the limit applies to instances created now
+    std::fs::write(knob, before.trim()).unwrap();
+    let staging = d.path("staging");
+    std::fs::create_dir(&staging).unwrap();
+    for i in 0..3000 {
+        std::fs::write(
+            staging.join(format!("r{i}.json")),
+            REPORT.replace("storm", &format!("storm {i}")),
+        )
+        .unwrap();
+    }
+    for i in 0..3000 {
+        std::fs::rename(
+            staging.join(format!("r{i}.json")),
+            d.path(&format!("inbox/r{i}.json")),
+        )
+        .unwrap();
+    }
+    d.wait_until("all 3,000 taken", Duration::from_secs(25), |d| {
+        d.count("state/processed") == 3000
+    });
+    d.wait_log(
+        "inotify queue overflowed; rescanning the inbox",
+        Duration::from_secs(1),
+    );
+    let r = run(pledgewatch()
+        .arg("status")
+        .arg("--config")
+        .arg(&d.config)
+        .args(["--as-of", "2009-12-31", "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["reports"]["read"], 3000);
+    assert_eq!(d.stop(), 0);
+}
