@@ -4,6 +4,7 @@ mod check;
 mod corpus;
 mod daemon;
 mod faults;
+mod fuzz;
 mod properties;
 mod replay;
 mod reports;
