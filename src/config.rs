@@ -36,6 +36,8 @@ pub struct Config {
     pub max_file_size: u64,
     /// Longest line of a JSON-lines or GDELT file; longer lines are refused.
     pub max_line_length: u64,
+    /// Most records taken from one file.
+    pub max_records_per_file: u64,
     /// How long a file's size must be stable before it is taken.
     pub settle: std::time::Duration,
     /// Safety-net rescan period.
@@ -95,6 +97,8 @@ struct RawInbox {
     max_file_size: toml::Spanned<String>,
     #[serde(default = "d_max_line")]
     max_line_length: toml::Spanned<String>,
+    #[serde(default = "d_max_records")]
+    max_records_per_file: toml::Spanned<i64>,
     #[serde(default = "d_settle")]
     settle: toml::Spanned<String>,
     #[serde(default = "d_rescan")]
@@ -130,6 +134,9 @@ fn d_level() -> toml::Spanned<String> {
 }
 fn d_max() -> toml::Spanned<String> {
     spanned("256MiB")
+}
+fn d_max_records() -> toml::Spanned<i64> {
+    toml::Spanned::new(0..0, 10_000_000)
 }
 fn d_max_line() -> toml::Spanned<String> {
     spanned("16MiB")
@@ -170,6 +177,7 @@ impl Default for RawInbox {
         RawInbox {
             max_file_size: d_max(),
             max_line_length: d_max_line(),
+            max_records_per_file: d_max_records(),
             settle: d_settle(),
             rescan_interval: d_rescan(),
         }
@@ -324,6 +332,17 @@ impl Config {
                 .map(|_| ())
                 .map_err(|e| format!("inbox.max_line_length: {e}")),
         );
+        let max_records = *raw.inbox.max_records_per_file.get_ref();
+        check(
+            &toml::Spanned::new(raw.inbox.max_records_per_file.span(), String::new()),
+            if max_records > 0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "inbox.max_records_per_file: {max_records} must be at least 1"
+                ))
+            },
+        );
         let max = parse_size(raw.inbox.max_file_size.get_ref());
         check(
             &raw.inbox.max_file_size,
@@ -369,6 +388,7 @@ impl Config {
                 log_level: raw.log.level.into_inner(),
                 max_file_size,
                 max_line_length,
+                max_records_per_file: max_records as u64,
                 settle,
                 rescan_interval,
             }),

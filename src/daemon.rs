@@ -687,6 +687,7 @@ impl Worker {
             max_line_length: usize::try_from(self.config.max_line_length).ok(),
             regular_files_only: true,
             max_uncompressed: Some(self.config.max_file_size),
+            max_records: usize::try_from(self.config.max_records_per_file).ok(),
             ..ReadOptions::default()
         };
         read_file_mapped(

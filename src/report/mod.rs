@@ -152,6 +152,12 @@ const FIELDS: &[&str] = &[
 /// Longest accepted explicit id, in bytes.
 pub const MAX_ID_LEN: usize = 256;
 
+/// Longest accepted text field (title, body, source, url, a topic), in bytes: 1 MiB.
+pub const MAX_TEXT_LEN: usize = 1 << 20;
+
+/// Most entries in `actors` or `topics`.
+pub const MAX_LIST_LEN: usize = 1000;
+
 /// Report fields collected one by one and validated as they come; every reader feeds one.
 #[derive(Debug, Default)]
 pub struct ReportBuilder {
@@ -174,6 +180,12 @@ const LIST_FIELDS: &[&str] = &["actors", "topics"];
 impl ReportBuilder {
     /// Sets a string-valued field, validating it.
     pub fn string_field(&mut self, name: &str, s: String) -> Result<(), String> {
+        if s.len() > MAX_TEXT_LEN {
+            return Err(format!(
+                "is {} bytes long; the limit is {MAX_TEXT_LEN} bytes",
+                s.len()
+            ));
+        }
         match name {
             "id" => {
                 if s.is_empty() || s.len() > MAX_ID_LEN || s.chars().any(char::is_control) {
@@ -217,6 +229,18 @@ impl ReportBuilder {
 
     /// Sets a list-valued field, validating it.
     pub fn list_field(&mut self, name: &str, list: Vec<String>) -> Result<(), String> {
+        if list.len() > MAX_LIST_LEN {
+            return Err(format!(
+                "has {} entries; the limit is {MAX_LIST_LEN}",
+                list.len()
+            ));
+        }
+        if let Some(long) = list.iter().find(|x| x.len() > MAX_TEXT_LEN) {
+            return Err(format!(
+                "has an entry of {} bytes; the limit is {MAX_TEXT_LEN} bytes",
+                long.len()
+            ));
+        }
         match name {
             "actors" => {
                 let mut out: Vec<String> = Vec::with_capacity(list.len());
@@ -510,6 +534,33 @@ mod tests {
             r.id, again.id,
             "field order and format do not change the id"
         );
+    }
+
+    #[test]
+    fn text_and_list_limits_at_and_past_the_edge() {
+        let base = || {
+            vec![
+                ("date", s("2010-01-01")),
+                ("actors", list(&["KGZ"])),
+                ("kind", s("action")),
+            ]
+        };
+        let mut at = base();
+        at.push(("body", s(&"x".repeat(MAX_TEXT_LEN))));
+        assert!(Report::from_raw(raw(&at)).is_ok());
+        let mut past = base();
+        past.push(("body", s(&"x".repeat(MAX_TEXT_LEN + 1))));
+        assert_eq!(Report::from_raw(raw(&past)).unwrap_err().field, "body");
+        let topics: Vec<String> = (0..MAX_LIST_LEN).map(|i| i.to_string()).collect();
+        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let mut at = base();
+        at.push(("topics", list(&refs)));
+        assert!(Report::from_raw(raw(&at)).is_ok());
+        let mut more = refs.clone();
+        more.push("one more");
+        let mut past = base();
+        past.push(("topics", list(&more)));
+        assert_eq!(Report::from_raw(raw(&past)).unwrap_err().field, "topics");
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct ReadOptions {
     pub regular_files_only: bool,
     /// Largest uncompressed content of a `.gz` or `.zip` file (all entries together).
     pub max_uncompressed: Option<u64>,
+    /// Most records taken from one file; the rest is refused with one message.
+    pub max_records: Option<usize>,
 }
 
 /// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
@@ -198,99 +200,118 @@ pub fn read_file_mapped<S, T: Send>(
     };
     let max_line = options.max_line_length.unwrap_or(DEFAULT_MAX_LINE);
     let max_size = options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED);
-    let counted = Counting {
-        inner: file,
-        counter: options.progress.clone(),
-    };
-    match container {
-        Container::Plain => {
-            let reader = BufReader::with_capacity(256 * 1024, counted);
-            read_from(path, format, reader, threads, max_line, init, map, each);
-        }
-        Container::Gzip => {
-            let budget = AtomicU64::new(max_size);
-            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
-            let reader = BufReader::with_capacity(
-                256 * 1024,
-                Limited {
-                    inner: decoder,
-                    budget: &budget,
-                    limit: max_size,
-                },
-            );
-            // one thread: the decompressing reader is not shared between threads
-            read_from(path, format, reader, 1, max_line, init, map, each);
-        }
-        Container::Zip => {
-            let file = counted.inner;
-            let mut archive = match zip::ZipArchive::new(file) {
-                Ok(a) => a,
-                Err(e) => {
-                    each(map(
-                        &mut state,
-                        reject_file(format!("not a readable zip archive: {e}")),
-                    ));
-                    return;
-                }
-            };
-            let budget = AtomicU64::new(max_size);
-            for i in 0..archive.len() {
-                let entry = match archive.by_index(i) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        each(map(
-                            &mut state,
-                            reject_file(format!("zip entry {}: {e}", i + 1)),
-                        ));
-                        continue;
-                    }
-                };
-                if entry.is_dir() {
-                    continue;
-                }
-                let name = match entry.name() {
-                    Ok(n) => n.into_owned(),
-                    Err(_) => format!("entry {}", i + 1),
-                };
-                let mut entry_path = path.as_os_str().to_os_string();
-                entry_path.push(":");
-                entry_path.push(&name);
-                let entry_path = std::path::PathBuf::from(entry_path);
-                let Some(entry_format) = Format::from_path(Path::new(&name)) else {
-                    each(map(
-                        &mut state,
-                        Item::Rejected(Rejection::new(
-                            &entry_path,
-                            Location::File,
-                            None,
-                            UNSUPPORTED,
-                        )),
-                    ));
-                    continue;
-                };
+    // Records past the per-file limit are counted and dropped, then refused in one message.
+    let max_records = options.max_records.unwrap_or(usize::MAX);
+    let mut records = 0usize;
+    {
+        let mut limited = |t: T| {
+            records += 1;
+            if records <= max_records {
+                each(t);
+            }
+        };
+        let each: &mut dyn FnMut(T) = &mut limited;
+        let counted = Counting {
+            inner: file,
+            counter: options.progress.clone(),
+        };
+        match container {
+            Container::Plain => {
+                let reader = BufReader::with_capacity(256 * 1024, counted);
+                read_from(path, format, reader, threads, max_line, init, map, each);
+            }
+            Container::Gzip => {
+                let budget = AtomicU64::new(max_size);
+                let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
                 let reader = BufReader::with_capacity(
                     256 * 1024,
                     Limited {
-                        inner: entry,
+                        inner: decoder,
                         budget: &budget,
                         limit: max_size,
                     },
                 );
-                read_from(
-                    &entry_path,
-                    entry_format,
-                    reader,
-                    1,
-                    max_line,
-                    init,
-                    map,
-                    each,
-                );
-                if budget.load(Ordering::Relaxed) == 0 {
-                    break;
+                // one thread: the decompressing reader is not shared between threads
+                read_from(path, format, reader, 1, max_line, init, map, each);
+            }
+            Container::Zip => {
+                let file = counted.inner;
+                let mut archive = match zip::ZipArchive::new(file) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        each(map(
+                            &mut state,
+                            reject_file(format!("not a readable zip archive: {e}")),
+                        ));
+                        return;
+                    }
+                };
+                let budget = AtomicU64::new(max_size);
+                for i in 0..archive.len() {
+                    let entry = match archive.by_index(i) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            each(map(
+                                &mut state,
+                                reject_file(format!("zip entry {}: {e}", i + 1)),
+                            ));
+                            continue;
+                        }
+                    };
+                    if entry.is_dir() {
+                        continue;
+                    }
+                    let name = match entry.name() {
+                        Ok(n) => n.into_owned(),
+                        Err(_) => format!("entry {}", i + 1),
+                    };
+                    let mut entry_path = path.as_os_str().to_os_string();
+                    entry_path.push(":");
+                    entry_path.push(&name);
+                    let entry_path = std::path::PathBuf::from(entry_path);
+                    let Some(entry_format) = Format::from_path(Path::new(&name)) else {
+                        each(map(
+                            &mut state,
+                            Item::Rejected(Rejection::new(
+                                &entry_path,
+                                Location::File,
+                                None,
+                                UNSUPPORTED,
+                            )),
+                        ));
+                        continue;
+                    };
+                    let reader = BufReader::with_capacity(
+                        256 * 1024,
+                        Limited {
+                            inner: entry,
+                            budget: &budget,
+                            limit: max_size,
+                        },
+                    );
+                    read_from(
+                        &entry_path,
+                        entry_format,
+                        reader,
+                        1,
+                        max_line,
+                        init,
+                        map,
+                        each,
+                    );
+                    if budget.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
                 }
             }
         }
+    }
+    if records > max_records {
+        let over = records - max_records;
+        let message = format!(
+            "{over} record(s) past the limit of {max_records} per file (inbox.max_records_per_file) were not taken"
+        );
+        each(map(&mut state, reject_file(message)));
     }
 }
 

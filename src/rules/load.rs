@@ -41,8 +41,31 @@ const MATCHER_KEYS: &[&str] = &[
 /// Upper bound on the parties of one commitment (per-party results are kept in a bit mask).
 pub const MAX_PARTIES: usize = 64;
 
+/// Bounds on a rules folder: rule files, commitments and distinct phrases over all files.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleLimits {
+    /// Most rule files.
+    pub files: usize,
+    /// Most commitments over all agreements.
+    pub commitments: usize,
+    /// Most phrases (keywords of every kind) over all rules.
+    pub phrases: usize,
+}
+
+/// The limits in force: 10,000 files, 100,000 commitments, 1,000,000 phrases.
+pub const RULE_LIMITS: RuleLimits = RuleLimits {
+    files: 10_000,
+    commitments: 100_000,
+    phrases: 1_000_000,
+};
+
 /// Loads every `*.toml` file of `dir` (not recursive), in file-name order.
 pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
+    load_dir_limited(dir, RULE_LIMITS)
+}
+
+/// [`load_dir`] with explicit limits.
+pub fn load_dir_limited(dir: &Path, limits: RuleLimits) -> Result<RuleSet, Vec<Problem>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         vec![Problem::whole_file(
             dir,
@@ -77,6 +100,12 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
             "no rule files (*.toml) in the rules folder",
         )]);
     }
+    if paths.len() > limits.files {
+        return Err(vec![Problem::whole_file(
+            dir,
+            format!("{} rule files; the limit is {}", paths.len(), limits.files),
+        )]);
+    }
     let mut problems = Vec::new();
     let mut set = RuleSet::default();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
@@ -99,6 +128,29 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
             }
             Err(mut p) => problems.append(&mut p),
         }
+    }
+    let commitments = set.commitment_count();
+    if commitments > limits.commitments {
+        problems.push(Problem::whole_file(
+            dir,
+            format!(
+                "{commitments} commitments; the limit is {}",
+                limits.commitments
+            ),
+        ));
+    }
+    let phrases: usize = set
+        .agreements
+        .iter()
+        .flat_map(|a| &a.commitments)
+        .flat_map(|c| c.evidence.iter().chain(&c.breach))
+        .map(|m| m.keywords.len() + m.all_keywords.len() + m.not_keywords.len())
+        .sum();
+    if phrases > limits.phrases {
+        problems.push(Problem::whole_file(
+            dir,
+            format!("{phrases} phrases; the limit is {}", limits.phrases),
+        ));
     }
     if problems.is_empty() {
         Ok(set)
@@ -628,4 +680,40 @@ fn phrases(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_at_and_past_the_edge() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[agreement]\nid = \"ID\"\ntitle = \"A\"\nparties = [\"KGZ\"]\nsigned = 2007-09-18\n\
+            [[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\nkeywords = [\"a\", \"b\"]\n";
+        for i in 0..2 {
+            std::fs::write(
+                dir.path().join(format!("{i}.toml")),
+                text.replace("ID", &format!("a{i}")),
+            )
+            .unwrap();
+        }
+        let at = RuleLimits {
+            files: 2,
+            commitments: 2,
+            phrases: 4,
+        };
+        assert!(load_dir_limited(dir.path(), at).is_ok());
+        for past in [
+            RuleLimits { files: 1, ..at },
+            RuleLimits {
+                commitments: 1,
+                ..at
+            },
+            RuleLimits { phrases: 3, ..at },
+        ] {
+            let e = load_dir_limited(dir.path(), past).unwrap_err();
+            assert!(e[0].message.contains("the limit is"), "{e:?}");
+        }
+    }
 }

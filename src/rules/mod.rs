@@ -5,7 +5,7 @@
 
 mod load;
 
-pub use load::{load_dir, load_file, load_str};
+pub use load::{RULE_LIMITS, RuleLimits, load_dir, load_dir_limited, load_file, load_str};
 
 use crate::dates::Duration;
 use crate::report::Kind;

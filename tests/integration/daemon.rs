@@ -672,3 +672,32 @@ fn inbox_deleted_and_recreated() {
         d.path("state/processed/after.json").exists()
     });
 }
+
+/// Records per file, at and past the configured limit.
+#[test]
+fn records_per_file_limit() {
+    let d = Daemon::start("", "2010-12-31");
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace("[inbox]\n", "[inbox]\nmax_records_per_file = 3\n"),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    let lines = |n: usize, tag: &str| -> String {
+        (0..n).map(|i| format!("{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"meeting\", \"title\": \"{tag} {i}\"}}\n")).collect()
+    };
+    d.drop_file("at.jsonl", &lines(3, "at"));
+    d.drop_file("past.jsonl", &lines(4, "past"));
+    d.wait_until("both taken", Duration::from_secs(10), |d| {
+        d.count("inbox") == 0
+    });
+    assert!(!d.path("state/processed/at.jsonl.error").exists());
+    let error = std::fs::read_to_string(d.path("state/processed/past.jsonl.error")).unwrap();
+    assert!(
+        error.contains("1 record(s) past the limit of 3 per file"),
+        "{error}"
+    );
+    assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 6);
+}
