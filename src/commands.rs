@@ -34,6 +34,32 @@ pub enum RulesSource<'a> {
     Config(Option<&'a Path>),
 }
 
+/// Statuses in the chosen format; text is coloured only on a terminal without `NO_COLOR`.
+fn render(
+    format: Format,
+    as_of: NaiveDate,
+    counts: crate::replay::ReportCounts,
+    statuses: &[crate::evaluate::AgreementStatus],
+    set: &RuleSet,
+) -> String {
+    match format {
+        Format::Json => output::json(as_of, counts, statuses),
+        Format::Text => {
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            output::text(as_of, counts, statuses, colour)
+        }
+        Format::Markdown => output::markdown(as_of, counts, statuses, set),
+    }
+}
+
+/// Writes `text` to stdout; false when it cannot be written (a closed pipe).
+fn print(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
+}
+
 fn print_problems(problems: &[Problem]) {
     let mut err = std::io::stderr().lock();
     for p in problems {
@@ -159,21 +185,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let events = evidence.events(set.commitment_count());
     let statuses = evaluate_all(&set, &events, args.as_of);
     let counts = evidence.counts();
-    let stdout = std::io::stdout();
-    let rendered = match args.format {
-        Format::Json => output::json(args.as_of, counts, &statuses),
-        Format::Text => {
-            let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            output::text(args.as_of, counts, &statuses, colour)
-        }
-        Format::Markdown => output::markdown(args.as_of, counts, &statuses, &set),
-    };
-    let mut out = stdout.lock();
-    if out
-        .write_all(rendered.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
+    if !print(&render(args.format, args.as_of, counts, &statuses, &set)) {
         return exit::PROBLEMS;
     }
     let failed = statuses
@@ -290,23 +302,7 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
         skipped: totals.skipped,
     };
     let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
-    let stdout = std::io::stdout();
-    let rendered = match format {
-        Format::Json => output::json(as_of, counts, &statuses),
-        Format::Text => output::text(
-            as_of,
-            counts,
-            &statuses,
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        ),
-        Format::Markdown => output::markdown(as_of, counts, &statuses, &set),
-    };
-    let mut out = stdout.lock();
-    if out
-        .write_all(rendered.as_bytes())
-        .and_then(|()| out.flush())
-        .is_err()
-    {
+    if !print(&render(format, as_of, counts, &statuses, &set)) {
         return exit::PROBLEMS;
     }
     exit::OK
@@ -448,12 +444,7 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
     for (_, line) in &lines {
         let _ = writeln!(out, "  {line}");
     }
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if !print(&out) {
         return exit::PROBLEMS;
     }
     exit::OK
