@@ -212,6 +212,7 @@ fn inotify_overflow_loses_nothing() {
     if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
         return;
     }
+    let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let knob = Path::new("/proc/sys/fs/inotify/max_queued_events");
     let before = std::fs::read_to_string(knob).unwrap();
     let (dir, config) = setup("");

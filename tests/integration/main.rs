@@ -14,6 +14,10 @@ mod systemd;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
+/// Held by tests that change machine-wide state (an inotify sysctl) or need the machine
+/// quiet (booting systemd in a container), so that they never overlap.
+pub static MACHINE_WIDE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -79,6 +79,7 @@ fn runs_under_real_systemd() {
         eprintln!("PLEDGEWATCH_SKIP_E2E is set: not running the systemd end-to-end test");
         return;
     }
+    let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
     let out = std::process::Command::new(root().join("tests/systemd-e2e.sh"))
         .arg(&bin)
