@@ -253,8 +253,12 @@ fn load_config(flag: Option<&Path>) -> Result<crate::config::Config, u8> {
     })
 }
 
-/// The rules, the compiled matchers and every report of the ledger, for `status` and `explain`.
-fn ledger_view(config: &Config) -> Result<(RuleSet, CompiledRules, crate::ledger::Ledger), u8> {
+/// The config, the rules, the compiled matchers and the ledger (read-only), for `status`
+/// and `explain`; or the exit code.
+fn ledger_view(
+    config_flag: Option<&Path>,
+) -> Result<(Config, RuleSet, CompiledRules, crate::ledger::Ledger), u8> {
+    let config = load_config(config_flag)?;
     let set = rules::load_dir(&config.rules_dir).map_err(|problems| {
         print_problems(&problems);
         exit::PROBLEMS
@@ -267,28 +271,22 @@ fn ledger_view(config: &Config) -> Result<(RuleSet, CompiledRules, crate::ledger
         eprintln!("{e}");
         exit::PROBLEMS
     })?;
-    Ok((set, compiled, ledger))
+    Ok((config, set, compiled, ledger))
 }
 
 /// `pledgewatch status`: the scorecard from the ledger (works while the daemon runs).
 pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u8 {
-    let config = match load_config(config_flag) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (set, compiled, ledger) = match ledger_view(&config) {
+    let (_, set, compiled, ledger) = match ledger_view(config_flag) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let mut evidence = crate::replay::EvidenceSet::default();
-    let mut scratch = crate::matcher::Scratch::default();
-    if let Err(e) = ledger.reports(&mut |r| {
-        let hits = compiled.match_report(&r, &mut scratch);
-        evidence.add(&r, hits);
-    }) {
-        eprintln!("{e}");
-        return exit::PROBLEMS;
-    }
+    let evidence = match ledger.evidence(&compiled) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::PROBLEMS;
+        }
+    };
     let totals = match ledger.counts() {
         Ok(c) => c,
         Err(e) => {
@@ -311,11 +309,7 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
 /// `pledgewatch explain AGREEMENT/COMMITMENT`: the timeline of evidence, talk and breaches
 /// behind a status, with the alternative and phrases that matched each report.
 pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8 {
-    let config = match load_config(config_flag) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let (set, compiled, ledger) = match ledger_view(&config) {
+    let (config, set, compiled, ledger) = match ledger_view(config_flag) {
         Ok(v) => v,
         Err(code) => return code,
     };

@@ -446,14 +446,7 @@ impl Worker {
 
     /// Re-matches every report of the ledger against the current rules.
     fn rebuild_evidence(&mut self) -> Result<(), String> {
-        let mut evidence = EvidenceSet::default();
-        let mut scratch = Scratch::default();
-        let compiled = &self.compiled;
-        self.ledger.reports(&mut |r| {
-            let hits = compiled.match_report(&r, &mut scratch);
-            evidence.add(&r, hits);
-        })?;
-        self.evidence = evidence;
+        self.evidence = self.ledger.evidence(&self.compiled)?;
         Ok(())
     }
 

@@ -208,6 +208,20 @@ impl Ledger {
         Ok(())
     }
 
+    /// Every stored report matched against `compiled`: the evidence the statuses come from.
+    pub fn evidence(
+        &self,
+        compiled: &crate::matcher::CompiledRules,
+    ) -> Result<crate::replay::EvidenceSet, String> {
+        let mut evidence = crate::replay::EvidenceSet::default();
+        let mut scratch = crate::matcher::Scratch::default();
+        self.reports(&mut |r| {
+            let hits = compiled.match_report(&r, &mut scratch);
+            evidence.add(&r, hits);
+        })?;
+        Ok(evidence)
+    }
+
     /// Totals over all files: (reports stored, records rejected, rows skipped).
     pub fn counts(&self) -> Result<FileCounts, String> {
         let e = |e| sql_err(&self.path, e);

@@ -70,13 +70,7 @@ fn disk_full_keeps_the_file_and_takes_it_when_space_returns() {
         Duration::from_secs(30),
         |_| disk.join("state/processed/report.json").exists(),
     );
-    let r = run(pledgewatch()
-        .arg("status")
-        .arg("--config")
-        .arg(&d.config)
-        .args(["--as-of", "2009-12-31", "--format", "json"]));
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["reports"]["read"], 1);
+    assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 1);
     assert_eq!(d.stop(), 0);
 }
 
@@ -254,12 +248,6 @@ fn inotify_overflow_loses_nothing() {
         "inotify queue overflowed; rescanning the inbox",
         Duration::from_secs(1),
     );
-    let r = run(pledgewatch()
-        .arg("status")
-        .arg("--config")
-        .arg(&d.config)
-        .args(["--as-of", "2009-12-31", "--format", "json"]));
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["reports"]["read"], 3000);
+    assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 3000);
     assert_eq!(d.stop(), 0);
 }
