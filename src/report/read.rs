@@ -181,10 +181,8 @@ pub fn read_file_mapped<S, T: Send>(
         |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
     let container = Container::of(path);
     let format = match container {
-        Container::Plain => Format::from_path(path),
-        Container::Gzip => path
-            .file_stem()
-            .and_then(|stem| Format::from_path(Path::new(stem))),
+        // Format::from_path already looks through a .gz suffix
+        Container::Plain | Container::Gzip => Format::from_path(path),
         Container::Zip => Some(Format::Json), // decided per entry below
     };
     let Some(format) = format else {

@@ -7,6 +7,20 @@ use super::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Lazily unmounts a test mount when the test ends, however it ends.
+struct Unmount(Option<PathBuf>);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(p)
+                .status();
+        }
+    }
+}
+
 const REPORT: &str = r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "during the storm"}"#;
 
 #[test]
@@ -26,16 +40,7 @@ fn disk_full_keeps_the_file_and_takes_it_when_space_returns() {
         status.success(),
         "cannot mount a tmpfs: run as root, or set PLEDGEWATCH_SKIP_E2E=1"
     );
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
-        }
-    }
-    let _unmount = Unmount(disk.clone());
+    let _unmount = Unmount(Some(disk.clone()));
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
@@ -143,17 +148,6 @@ fn a_read_only_state_folder_is_a_clear_error() {
     let (dir, config) = setup("");
     let state = dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
-    struct Unmount(Option<PathBuf>);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            if let Some(p) = &self.0 {
-                let _ = std::process::Command::new("umount")
-                    .arg("-l")
-                    .arg(p)
-                    .status();
-            }
-        }
-    }
     let mut _unmount = Unmount(None);
     if unsafe { libc::geteuid() } == 0 {
         // root writes through permissions: make it a read-only bind mount instead
