@@ -38,6 +38,8 @@ pub struct Config {
     pub max_line_length: u64,
     /// Most records taken from one file.
     pub max_records_per_file: u64,
+    /// Deepest nesting of JSON arrays and objects in a record.
+    pub max_json_depth: u64,
     /// How long a file's size must be stable before it is taken.
     pub settle: std::time::Duration,
     /// Safety-net rescan period.
@@ -99,6 +101,8 @@ struct RawInbox {
     max_line_length: toml::Spanned<String>,
     #[serde(default = "d_max_records")]
     max_records_per_file: toml::Spanned<i64>,
+    #[serde(default = "d_max_json_depth")]
+    max_json_depth: toml::Spanned<i64>,
     #[serde(default = "d_settle")]
     settle: toml::Spanned<String>,
     #[serde(default = "d_rescan")]
@@ -137,6 +141,9 @@ fn d_max() -> toml::Spanned<String> {
 }
 fn d_max_records() -> toml::Spanned<i64> {
     toml::Spanned::new(0..0, 10_000_000)
+}
+fn d_max_json_depth() -> toml::Spanned<i64> {
+    toml::Spanned::new(0..0, crate::report::DEFAULT_MAX_JSON_DEPTH as i64)
 }
 fn d_max_line() -> toml::Spanned<String> {
     spanned("16MiB")
@@ -178,6 +185,7 @@ impl Default for RawInbox {
             max_file_size: d_max(),
             max_line_length: d_max_line(),
             max_records_per_file: d_max_records(),
+            max_json_depth: d_max_json_depth(),
             settle: d_settle(),
             rescan_interval: d_rescan(),
         }
@@ -343,6 +351,18 @@ impl Config {
                 ))
             },
         );
+        let max_depth = *raw.inbox.max_json_depth.get_ref();
+        let ceiling = crate::report::MAX_JSON_DEPTH_CEILING as i64;
+        check(
+            &toml::Spanned::new(raw.inbox.max_json_depth.span(), String::new()),
+            if (1..=ceiling).contains(&max_depth) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "inbox.max_json_depth: {max_depth} must be between 1 and {ceiling}"
+                ))
+            },
+        );
         let max = parse_size(raw.inbox.max_file_size.get_ref());
         check(
             &raw.inbox.max_file_size,
@@ -389,6 +409,7 @@ impl Config {
                 max_file_size,
                 max_line_length,
                 max_records_per_file: max_records as u64,
+                max_json_depth: max_depth as u64,
                 settle,
                 rescan_interval,
             }),
@@ -423,6 +444,17 @@ mod tests {
             Config::parse(Path::new("c.toml"), "[inbox]\nsettle = \"5 parsecs\"\n").unwrap_err();
         assert_eq!(e[0].line, 2);
         assert!(e[0].message.contains("inbox.settle"));
+        for (depth, ok) in [(0, false), (1, true), (128, true), (129, false)] {
+            let r = Config::parse(
+                Path::new("c.toml"),
+                &format!("[inbox]\nmax_json_depth = {depth}\n"),
+            );
+            assert_eq!(r.is_ok(), ok, "{depth}: {r:?}");
+            if let Err(e) = r {
+                assert_eq!(e[0].line, 2);
+                assert!(e[0].message.contains("between 1 and 128"), "{e:?}");
+            }
+        }
     }
 
     #[test]
@@ -446,6 +478,9 @@ mod tests {
             "format",
             "level",
             "max_file_size",
+            "max_line_length",
+            "max_records_per_file",
+            "max_json_depth",
             "settle",
             "rescan_interval",
         ] {

@@ -681,6 +681,7 @@ impl Worker {
             regular_files_only: true,
             max_uncompressed: Some(self.config.max_file_size),
             max_records: usize::try_from(self.config.max_records_per_file).ok(),
+            max_json_depth: usize::try_from(self.config.max_json_depth).ok(),
             ..ReadOptions::default()
         };
         read_file_mapped(

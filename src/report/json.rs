@@ -145,6 +145,92 @@ pub fn read_document(reader: impl Read, each: &mut dyn FnMut(usize, Value)) -> R
         .map_err(|e| format!("JSON error: {e}"))
 }
 
+/// The refusal for JSON nested deeper than `max` levels.
+pub fn too_deep(max: usize) -> String {
+    format!("JSON nested deeper than {max} levels (the limit inbox.max_json_depth); not parsed")
+}
+
+/// How deep the JSON text fed so far is nested, for refusing deep input before the parser
+/// recurses into it. Brackets inside strings do not count.
+#[derive(Debug, Default)]
+pub struct Nesting {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Nesting {
+    /// Feeds the next bytes; `Err(i)` at the first byte `i` that opens level `max + 1`.
+    pub fn feed(&mut self, bytes: &[u8], max: usize) -> Result<(), usize> {
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    if self.depth > max {
+                        return Err(i);
+                    }
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A reader that fails, at the byte that goes too deep, on JSON nested deeper than a
+/// limit; bytes before that byte are passed on, so records before it are still read.
+pub struct DepthLimited<R> {
+    inner: R,
+    nesting: Nesting,
+    max: usize,
+    failed: bool,
+}
+
+impl<R> DepthLimited<R> {
+    /// Wraps `inner`, allowing `max` levels.
+    pub fn new(inner: R, max: usize) -> Self {
+        DepthLimited {
+            inner,
+            nesting: Nesting::default(),
+            max,
+            failed: false,
+        }
+    }
+}
+
+impl<R: Read> Read for DepthLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::other(too_deep(self.max)));
+        }
+        let n = self.inner.read(buf)?;
+        match self.nesting.feed(&buf[..n], self.max) {
+            Ok(()) => Ok(n),
+            // hand on what came before the offending byte; the next read fails
+            Err(i) => {
+                self.failed = true;
+                if i == 0 {
+                    Err(std::io::Error::other(too_deep(self.max)))
+                } else {
+                    Ok(i)
+                }
+            }
+        }
+    }
+}
+
 /// Parses file line `line` (1-based) of a JSON-lines file, or `None` for a blank line.
 pub fn line(line: usize, bytes: &[u8]) -> Option<Result<Value, String>> {
     let bytes = if line == 1 {
@@ -195,6 +281,32 @@ mod tests {
                 .unwrap_err()
                 .contains("UTF-8")
         );
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        let mut n = Nesting::default();
+        assert!(n.feed(br#"{"a": ["[[[{{{", "\"[[", "\\"]}"#, 2).is_ok());
+        let mut n = Nesting::default();
+        assert!(n.feed(b"[[", 2).is_ok());
+        assert_eq!(n.feed(b" [", 2), Err(1));
+        // at the limit and one past it, split across reads
+        let deep = |d: usize| "[".repeat(d) + &"]".repeat(d);
+        let read = |text: String, max: usize| {
+            let mut seen = 0;
+            let r = read_document(DepthLimited::new(text.as_bytes(), max), &mut |_, _| {
+                seen += 1
+            });
+            (r, seen)
+        };
+        assert!(read(deep(5), 5).0.is_ok());
+        let (err, _) = read(deep(6), 5);
+        assert!(err.unwrap_err().contains("deeper than 5 levels"));
+        // records before the deep one are delivered
+        let text = format!("[{{}}, {{}}, {{\"a\": {}}}]", deep(100_000));
+        let (err, seen) = read(text, 64);
+        assert_eq!(seen, 2);
+        assert!(err.unwrap_err().contains("deeper than 64 levels"));
     }
 
     #[test]

@@ -12,8 +12,8 @@ mod toml;
 
 pub use gdelt::cameo_description;
 pub use read::{
-    Format, Item, ReadOptions, collect_inputs, is_hidden_or_partial, open_for_reading, read_bytes,
-    read_file, read_file_mapped,
+    DEFAULT_MAX_JSON_DEPTH, Format, Item, MAX_JSON_DEPTH_CEILING, ReadOptions, collect_inputs,
+    is_hidden_or_partial, open_for_reading, read_bytes, read_file, read_file_mapped,
 };
 
 use crate::dates::parse_date;

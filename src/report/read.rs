@@ -59,6 +59,21 @@ impl Format {
 /// Longest line of a line format (JSON lines, GDELT) unless configured: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
 
+/// Deepest nesting of JSON arrays and objects unless configured. A report needs 3 (an
+/// array of objects holding lists).
+pub const DEFAULT_MAX_JSON_DEPTH: usize = 64;
+
+/// The hard ceiling for the JSON depth limit: the parser recurses once per level and stops
+/// by itself at 128, so a configured limit cannot go past it.
+pub const MAX_JSON_DEPTH_CEILING: usize = 128;
+
+/// The per-record limits a reader applies while it reads.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_line: usize,
+    max_depth: usize,
+}
+
 /// Options for reading.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -72,6 +87,8 @@ pub struct ReadOptions {
     pub max_uncompressed: Option<u64>,
     /// Most records taken from one file; the rest is refused with one message.
     pub max_records: Option<usize>,
+    /// Deepest nesting of JSON arrays and objects; deeper records are refused unparsed.
+    pub max_json_depth: Option<usize>,
 }
 
 /// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
@@ -196,7 +213,13 @@ pub fn read_file_mapped<S, T: Send>(
             return;
         }
     };
-    let max_line = options.max_line_length.unwrap_or(DEFAULT_MAX_LINE);
+    let limits = Limits {
+        max_line: options.max_line_length.unwrap_or(DEFAULT_MAX_LINE),
+        max_depth: options
+            .max_json_depth
+            .unwrap_or(DEFAULT_MAX_JSON_DEPTH)
+            .min(MAX_JSON_DEPTH_CEILING),
+    };
     let max_size = options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED);
     // Records past the per-file limit are counted and dropped, then refused in one message.
     let max_records = options.max_records.unwrap_or(usize::MAX);
@@ -216,7 +239,7 @@ pub fn read_file_mapped<S, T: Send>(
         match container {
             Container::Plain => {
                 let reader = BufReader::with_capacity(256 * 1024, counted);
-                read_from(path, format, reader, threads, max_line, init, map, each);
+                read_from(path, format, reader, threads, limits, init, map, each);
             }
             Container::Gzip => {
                 let budget = AtomicU64::new(max_size);
@@ -230,7 +253,7 @@ pub fn read_file_mapped<S, T: Send>(
                     },
                 );
                 // one thread: the decompressing reader is not shared between threads
-                read_from(path, format, reader, 1, max_line, init, map, each);
+                read_from(path, format, reader, 1, limits, init, map, each);
             }
             Container::Zip => {
                 let file = counted.inner;
@@ -292,7 +315,7 @@ pub fn read_file_mapped<S, T: Send>(
                         entry_format,
                         reader,
                         1,
-                        max_line,
+                        limits,
                         init,
                         map,
                         each,
@@ -382,7 +405,10 @@ pub fn read_bytes(path: &Path, format: Format, bytes: &[u8], each: &mut dyn FnMu
         format,
         bytes,
         1,
-        DEFAULT_MAX_LINE,
+        Limits {
+            max_line: DEFAULT_MAX_LINE,
+            max_depth: DEFAULT_MAX_JSON_DEPTH,
+        },
         &|| (),
         &|_: &mut (), item| item,
         each,
@@ -395,7 +421,7 @@ fn read_from<S, T: Send>(
     format: Format,
     mut reader: impl BufRead + Send,
     threads: usize,
-    max_line: usize,
+    limits: Limits,
     init: &(dyn Fn() -> S + Sync),
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
@@ -414,27 +440,30 @@ fn read_from<S, T: Send>(
                     from_raw(path, Location::Record(n), json::raw_report(v)),
                 ));
             };
-            json::read_document(reader, &mut on_value)
+            json::read_document(
+                json::DepthLimited::new(reader, limits.max_depth),
+                &mut on_value,
+            )
         }
         Format::JsonLines | Format::Gdelt if threads > 1 => {
-            read_lines_parallel(path, format, reader, threads, max_line, init, map, each)
+            read_lines_parallel(path, format, reader, threads, limits, init, map, each)
         }
         Format::JsonLines | Format::Gdelt => {
             let mut buf = Vec::new();
             let mut n = 0;
             loop {
                 buf.clear();
-                match read_line_bounded(&mut reader, &mut buf, max_line) {
+                match read_line_bounded(&mut reader, &mut buf, limits.max_line) {
                     Ok(Line::End) => break Ok(()),
                     Ok(Line::Read) => {
                         n += 1;
-                        if let Some(item) = line_item(path, format, n, &buf) {
+                        if let Some(item) = line_item(path, format, n, &buf, limits.max_depth) {
                             each(map(&mut state, item));
                         }
                     }
                     Ok(Line::TooLong(len)) => {
                         n += 1;
-                        each(map(&mut state, too_long(path, n, len, max_line)));
+                        each(map(&mut state, too_long(path, n, len, limits.max_line)));
                     }
                     Err(e) => break Err(format!("read error after line {n}: {e}")),
                 }
@@ -514,7 +543,13 @@ fn too_long(path: &Path, n: usize, len: usize, max: usize) -> Item {
 }
 
 /// The item of one line of a line format, or `None` for a line that holds no record.
-fn line_item(path: &Path, format: Format, n: usize, bytes: &[u8]) -> Option<Item> {
+fn line_item(
+    path: &Path,
+    format: Format,
+    n: usize,
+    bytes: &[u8],
+    max_depth: usize,
+) -> Option<Item> {
     if format == Format::Gdelt {
         return gdelt::line(path, n, bytes).map(|row| match row {
             gdelt::Row::Report(r) => Item::Report(r),
@@ -522,11 +557,13 @@ fn line_item(path: &Path, format: Format, n: usize, bytes: &[u8]) -> Option<Item
             gdelt::Row::Skipped(r) => Item::Skipped(r),
         });
     }
-    json_line_item(path, n, bytes)
+    json_line_item(path, n, bytes, max_depth)
 }
 
-/// A JSON line as a report: the typed fast path, else the generic one.
-fn json_line_item(path: &Path, n: usize, bytes: &[u8]) -> Option<Item> {
+/// A JSON line as a report: the typed fast path, else the generic one. A line the typed
+/// path took is at most 2 deep; any other line is checked against the depth limit before
+/// it is parsed.
+fn json_line_item(path: &Path, n: usize, bytes: &[u8], max_depth: usize) -> Option<Item> {
     if let Ok(text) = std::str::from_utf8(bytes)
         && let Some(result) = json::typed_report(text)
     {
@@ -534,6 +571,14 @@ fn json_line_item(path: &Path, n: usize, bytes: &[u8]) -> Option<Item> {
             Ok(r) => Item::Report(r),
             Err(e) => Item::Rejected(Rejection::from_field(path, Location::Line(n), e)),
         });
+    }
+    if json::Nesting::default().feed(bytes, max_depth).is_err() {
+        return Some(Item::Rejected(Rejection::new(
+            path,
+            Location::Line(n),
+            None,
+            json::too_deep(max_depth),
+        )));
     }
     json::line(n, bytes).map(|v| from_raw(path, Location::Line(n), v.and_then(json::raw_report)))
 }
@@ -553,7 +598,7 @@ fn read_lines_parallel<S, T: Send>(
     format: Format,
     mut reader: impl BufRead + Send,
     threads: usize,
-    max_line: usize,
+    limits: Limits,
     init: &(dyn Fn() -> S + Sync),
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
@@ -575,7 +620,7 @@ fn read_lines_parallel<S, T: Send>(
                 };
                 let mut eof = false;
                 while batch.ends.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
-                    match read_line_bounded(&mut reader, &mut batch.data, max_line) {
+                    match read_line_bounded(&mut reader, &mut batch.data, limits.max_line) {
                         Ok(Line::End) => {
                             eof = true;
                             break;
@@ -615,8 +660,14 @@ fn read_lines_parallel<S, T: Send>(
                     for (i, &end) in batch.ends.iter().enumerate() {
                         let n = batch.first_line + i;
                         let item = match batch.too_long.iter().find(|(at, _)| *at == i) {
-                            Some(&(_, len)) => Some(too_long(path, n, len, max_line)),
-                            None => line_item(path, format, n, &batch.data[start..end]),
+                            Some(&(_, len)) => Some(too_long(path, n, len, limits.max_line)),
+                            None => line_item(
+                                path,
+                                format,
+                                n,
+                                &batch.data[start..end],
+                                limits.max_depth,
+                            ),
                         };
                         if let Some(item) = item {
                             out.push(map(&mut state, item));

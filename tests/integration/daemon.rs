@@ -701,3 +701,63 @@ fn records_per_file_limit() {
     );
     assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 6);
 }
+
+/// JSON nesting, at and past the configured depth limit, in a document and in JSON lines.
+#[test]
+fn json_depth_limit() {
+    let d = Daemon::start("", "2010-12-31");
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace("[inbox]\n", "[inbox]\nmax_json_depth = 3\n"),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    let record = |title: &str, extra: &str| {
+        format!(
+            r#"{{"date": "2010-01-01", "actors": ["KGZ"], "kind": "meeting", "title": "{title}"{extra}}}"#
+        )
+    };
+    // an array of objects holding a list: 3 levels
+    d.drop_file("at.json", &format!("[{}]", record("at", "")));
+    d.drop_file(
+        "past.json",
+        &format!(
+            "[{}, {}]",
+            record("before the deep one", ""),
+            record("deep", r#", "topics": [["x"]]"#)
+        ),
+    );
+    d.drop_file(
+        "past.jsonl",
+        &[
+            record("line", ""),
+            record("three levels", r#", "body": {"a": {"b": 1}}"#),
+            record("four levels", r#", "body": {"a": {"b": [1]}}"#),
+        ]
+        .join("\n"),
+    );
+    d.wait_until("all taken", Duration::from_secs(10), |d| {
+        d.count("inbox") == 0
+    });
+    assert!(!d.path("state/processed/at.json.error").exists());
+    let error = std::fs::read_to_string(d.path("state/processed/past.json.error")).unwrap();
+    assert!(
+        error.contains("JSON nested deeper than 3 levels (the limit inbox.max_json_depth)"),
+        "{error}"
+    );
+    let error = std::fs::read_to_string(d.path("state/processed/past.jsonl.error")).unwrap();
+    let lines: Vec<&str> = error.lines().collect();
+    assert_eq!(lines.len(), 2, "{error}");
+    assert!(
+        lines[0].contains(":2:") && lines[0].contains("body") && !lines[0].contains("deeper"),
+        "{error}"
+    );
+    assert!(
+        lines[1].contains(":3:") && lines[1].contains("deeper than 3 levels"),
+        "{error}"
+    );
+    // at.json, the first record of past.json and the first line of past.jsonl
+    assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 3);
+}
