@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use tokio::signal::unix::{SignalKind, signal};
 
-/// Reports written to the ledger per transaction while a file is read.
-const COMMIT_EVERY: usize = 5_000;
+/// Reports handed to the ledger at a time while a file is read (all in the file's one
+/// transaction), so that a large file is never held in memory.
+const WRITE_EVERY: usize = 5_000;
 
 /// Work for the worker thread.
 enum Job {
@@ -59,10 +60,11 @@ struct Worker {
     statuses: Vec<AgreementStatus>,
     stop: Arc<AtomicBool>,
     threads: usize,
-    /// Files whose ledger write failed: when to try again, and how often it failed.
+    /// Files left in the inbox to be tried again (the ledger could not be written, or the
+    /// file changed while it was read): when to try again, and how often it failed.
     retry: HashMap<OsString, (std::time::Instant, u32)>,
-    /// Set by `take` when the ledger could not be written.
-    ledger_failed: bool,
+    /// Set by `take` when the file stays in the inbox and must be tried again.
+    try_again: bool,
 }
 
 fn notify(states: &[NotifyState<'_>]) {
@@ -345,8 +347,8 @@ fn worker_main(
         if worker.stop.load(Ordering::SeqCst) {
             return;
         }
-        let job = if worker.inbox.waiting() {
-            match jobs.recv_timeout(settle_poll) {
+        let job = if let Some(wait) = worker.wake_in(settle_poll) {
+            match jobs.recv_timeout(wait) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => Job::Scan(HashSet::new()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -411,7 +413,7 @@ impl Worker {
             stop,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retry: HashMap::new(),
-            ledger_failed: false,
+            try_again: false,
             config,
         };
         worker.rebuild_evidence()?;
@@ -502,6 +504,23 @@ impl Worker {
         Ok((self.status_line(), Box::new(self.config.clone())))
     }
 
+    /// How long the worker may wait for a job before it must look at the inbox by itself:
+    /// while a file settles, and until the next retry of a file left in the inbox.
+    fn wake_in(&self, settle_poll: std::time::Duration) -> Option<std::time::Duration> {
+        let now = std::time::Instant::now();
+        let retry = self
+            .retry
+            .values()
+            .filter(|(at, _)| *at > now)
+            .map(|(at, _)| *at - now)
+            .min();
+        let settle = self.inbox.waiting().then_some(settle_poll);
+        match (retry, settle) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Takes every ready inbox file. True when any report was taken.
     fn scan(&mut self, complete: &HashSet<OsString>) -> bool {
         let entries = match self.inbox.ready(complete) {
@@ -513,6 +532,9 @@ impl Worker {
         };
         let mut changed = false;
         let now = std::time::Instant::now();
+        let dir = &self.inbox.dir;
+        self.retry
+            .retain(|name, _| std::fs::symlink_metadata(dir.join(name)).is_ok());
         for entry in entries {
             if self.stop.load(Ordering::SeqCst) {
                 break;
@@ -524,11 +546,12 @@ impl Worker {
             {
                 continue;
             }
-            self.ledger_failed = false;
+            self.try_again = false;
             changed |= self.take(&entry);
-            if self.ledger_failed {
-                // The ledger could not be written (disk full, read-only, locked): the file
-                // stays in the inbox and is tried again later, ever less often.
+            if self.try_again {
+                // The ledger could not be written (disk full, read-only, locked) or the file
+                // changed while it was read: it stays in the inbox and is tried again later,
+                // ever less often.
                 let attempts = self.retry.get(&entry.name).map_or(0, |r| r.1) + 1;
                 let delay = std::time::Duration::from_millis(250 << attempts.min(8))
                     .min(std::time::Duration::from_secs(60));
@@ -589,8 +612,11 @@ impl Worker {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
-        let hash = match inbox::hash_file(&entry.path) {
-            Ok(h) => format!("{h}.{}", crate::problem::escape_controls(&extension)),
+        let (hash, identity) = match inbox::hash_file(&entry.path) {
+            Ok((h, identity)) => (
+                format!("{h}.{}", crate::problem::escape_controls(&extension)),
+                identity,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
             Err(e) => {
                 self.reject(entry, &format!("cannot be read: {e}"));
@@ -632,7 +658,7 @@ impl Worker {
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "ledger error; the file stays in the inbox");
-                self.ledger_failed = true;
+                self.try_again = true;
                 return false;
             }
         }
@@ -641,6 +667,8 @@ impl Worker {
         let mut problems: Vec<String> = Vec::new();
         let mut file_unreadable = false;
         let mut batch: Vec<(Report, Vec<Hit>)> = Vec::new();
+        // What the evidence set gains once the file's transaction is committed.
+        let mut gained: Vec<(Box<str>, NaiveDate, Vec<Hit>)> = Vec::new();
         let mut failed: Option<String> = None;
         let compiled = &self.compiled;
         let map = |scratch: &mut Scratch, item: Item| match item {
@@ -652,28 +680,23 @@ impl Worker {
             Item::Skipped(_) => Matched::Skipped,
         };
         let stop = self.stop.clone();
-        let ledger = &mut self.ledger;
-        let evidence = &mut self.evidence;
-        let mut flush = |batch: &mut Vec<(Report, Vec<Hit>)>,
-                         last: Option<(&str, FileCounts)>|
-         -> Result<(), String> {
-            let tx = ledger.begin()?;
-            let reports: Vec<Report> = batch.iter().map(|(r, _)| r.clone()).collect();
-            ledger::put_reports(&tx, &name, &reports)?;
-            if let Some((outcome, counts)) = last {
-                ledger::put_file(
-                    &tx,
-                    &hash,
-                    &name,
-                    outcome,
-                    &Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-                    counts,
-                )?;
+        // One transaction for the whole file: a file is in the ledger entirely or not at
+        // all, whatever happens while it is read (a crash, a full disk, the file changing).
+        let tx = match self.ledger.begin() {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "ledger error; the file stays in the inbox");
+                self.try_again = true;
+                return false;
             }
-            tx.commit().map_err(|e| e.to_string())?;
-            for (r, hits) in batch.drain(..) {
-                evidence.insert(r.id.into_boxed_str(), r.date, hits);
-            }
+        };
+        let mut write = |batch: &mut Vec<(Report, Vec<Hit>)>| -> Result<(), String> {
+            ledger::put_reports(&tx, &name, batch.iter().map(|(r, _)| r))?;
+            gained.extend(
+                batch
+                    .drain(..)
+                    .map(|(r, hits)| (r.id.into_boxed_str(), r.date, hits)),
+            );
             Ok(())
         };
         let options = ReadOptions {
@@ -698,8 +721,8 @@ impl Worker {
                     Matched::Report(r, hits) => {
                         counts.reports += 1;
                         batch.push((r, hits));
-                        if batch.len() >= COMMIT_EVERY
-                            && let Err(e) = flush(&mut batch, None)
+                        if batch.len() >= WRITE_EVERY
+                            && let Err(e) = write(&mut batch)
                         {
                             failed = Some(e);
                         }
@@ -715,14 +738,44 @@ impl Worker {
                 }
             },
         );
+        if failed.is_none()
+            && let Err(e) = write(&mut batch)
+        {
+            failed = Some(e);
+        }
         if let Some(e) = failed {
-            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
-            self.ledger_failed = true;
-            return counts.reports > 0;
+            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; nothing of the file was kept; it stays in the inbox and will be taken again");
+            self.try_again = true;
+            return false;
         }
         if self.stop.load(Ordering::SeqCst) {
-            tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: the file stays in the inbox and will be taken again");
-            return counts.reports > 0;
+            tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: nothing of the file was kept; it stays in the inbox and will be taken again");
+            return false;
+        }
+        // The file must be the one that was hashed and read, unchanged: otherwise what was
+        // read may be half of one version and half of another.
+        match inbox::identity(&entry.path) {
+            Ok(now) if now == identity => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                drop(tx);
+                let why = "deleted while being read; nothing of it was kept\n";
+                match inbox::write_error_alone(&self.inbox.rejected, &entry.name, why) {
+                    Ok(to) => {
+                        let _ = inbox::sync_dir(&self.inbox.rejected);
+                        tracing::warn!(file = %crate::problem::shown(&entry.path), error_file = %crate::problem::shown(&to), reason = why.trim_end(), "file rejected");
+                    }
+                    Err(e) => {
+                        tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "deleted while being read; nothing of it was kept; cannot write the .error file")
+                    }
+                }
+                return false;
+            }
+            _ => {
+                drop(tx);
+                tracing::warn!(file = %crate::problem::shown(&entry.path), "changed while being read (written, truncated or replaced); nothing of this reading was kept; it will be read again");
+                self.try_again = true;
+                return false;
+            }
         }
         // Nothing taken and something refused: the file as a whole is rejected.
         let outcome = if counts.reports == 0 && (file_unreadable || counts.rejected > 0) {
@@ -730,10 +783,16 @@ impl Worker {
         } else {
             "processed"
         };
-        if let Err(e) = flush(&mut batch, Some((outcome, counts))) {
-            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; the file stays in the inbox and will be taken again");
-            self.ledger_failed = true;
-            return counts.reports > 0;
+        let taken = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        if let Err(e) = ledger::put_file(&tx, &hash, &name, outcome, &taken, counts)
+            .and_then(|()| tx.commit().map_err(|e| e.to_string()))
+        {
+            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; nothing of the file was kept; it stays in the inbox and will be taken again");
+            self.try_again = true;
+            return false;
+        }
+        for (id, date, hits) in gained {
+            self.evidence.insert(id, date, hits);
         }
         let refused = problems.len();
         if counts.skipped > 0 {

@@ -175,10 +175,10 @@ impl Inbox {
 /// Longest file name (bytes) on Linux file systems.
 const NAME_MAX: usize = 255;
 
-/// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken.
-/// A name too long to take a suffix and a `.error` companion is shortened. Returns the new
-/// path. Never overwrites.
-pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
+/// A path in `dir` for `name` that is free, together with its `.error` companion: `NAME`,
+/// else `NAME.1`, `NAME.2`... A name too long to take a suffix and a `.error` companion is
+/// shortened.
+fn free_name(dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     for n in 0u32.. {
         let suffix = if n > 0 {
@@ -198,10 +198,25 @@ pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<Path
         {
             continue;
         }
-        std::fs::rename(src, &target)?;
         return Ok(target);
     }
     Err(std::io::Error::other("no free name"))
+}
+
+/// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken
+/// (see [`free_name`]). Returns the new path. Never overwrites.
+pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
+    let target = free_name(dir, name)?;
+    std::fs::rename(src, &target)?;
+    Ok(target)
+}
+
+/// Writes `NAME.error` in `dir` for a file that is gone (deleted while it was read), under
+/// a name no other file or `.error` uses. Returns the path the `.error` file stands for.
+pub fn write_error_alone(dir: &Path, name: &OsStr, text: &str) -> std::io::Result<PathBuf> {
+    let target = free_name(dir, name)?;
+    write_error(&target, text)?;
+    Ok(target)
 }
 
 /// Writes `TARGET.error` beside a moved file, saying why.
@@ -216,9 +231,41 @@ pub fn write_error(moved_to: &Path, text: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// The BLAKE3 hash of a file's content, hex.
-pub fn hash_file(path: &Path) -> std::io::Result<String> {
+/// What tells one state of a file from another without reading it: device, inode, size,
+/// and the modification and change times. Writing, truncating, replacing, renaming or
+/// linking a file changes it (the change time cannot be set back by a user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Identity {
+    fn of(meta: &std::fs::Metadata) -> Identity {
+        use std::os::unix::fs::MetadataExt;
+        Identity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// The identity of the file at `path` now (the link itself, never its target).
+pub fn identity(path: &Path) -> std::io::Result<Identity> {
+    std::fs::symlink_metadata(path).map(|m| Identity::of(&m))
+}
+
+/// The BLAKE3 hash of a file's content, hex, and the identity of the file it was read from,
+/// taken before the first byte was read.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, Identity)> {
     let mut f = crate::report::open_for_reading(path, true)?;
+    let identity = Identity::of(&f.metadata()?);
     let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -228,7 +275,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().to_hex().to_string())
+    Ok((h.finalize().to_hex().to_string(), identity))
 }
 
 /// Makes a rename or a new file durable: fsync of the folder.
@@ -319,5 +366,61 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["r.json", "r.json.1", "r.json.2"]);
+    }
+
+    #[test]
+    fn an_error_alone_takes_a_free_name_and_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let alone = write_error_alone(&b, OsStr::new("r.json"), "gone\n").unwrap();
+        assert_eq!(alone, b.join("r.json"));
+        assert!(!alone.exists());
+        // a later file of that name does not take the name of the lone .error
+        std::fs::write(a.join("r.json"), "x").unwrap();
+        let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
+        assert_eq!(to, b.join("r.json.1"));
+        assert_eq!(std::fs::read_to_string(b.join("r.json.error")).unwrap(), "gone\n");
+    }
+
+    #[test]
+    fn identity_sees_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "0123456789").unwrap();
+        let (_, first) = hash_file(&path).unwrap();
+        assert_eq!(identity(&path).unwrap(), first);
+        // same length, same modification time set back: the change time still moves
+        std::thread::sleep(Duration::from_millis(20));
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, "9876543210").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_ne!(identity(&path).unwrap(), first);
+        // truncated
+        let (_, second) = hash_file(&path).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(3)
+            .unwrap();
+        assert_ne!(identity(&path).unwrap(), second);
+        // replaced by another file
+        let (_, third) = hash_file(&path).unwrap();
+        std::fs::write(dir.path().join("other"), "abc").unwrap();
+        std::fs::rename(dir.path().join("other"), &path).unwrap();
+        assert_ne!(identity(&path).unwrap(), third);
+        // deleted
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(
+            identity(&path).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
     }
 }

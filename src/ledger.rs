@@ -292,10 +292,10 @@ impl Ledger {
 }
 
 /// Writes reports inside a transaction; a report with an id already stored replaces it.
-pub fn put_reports(
+pub fn put_reports<'a>(
     tx: &rusqlite::Transaction<'_>,
     file: &str,
-    reports: &[Report],
+    reports: impl IntoIterator<Item = &'a Report>,
 ) -> Result<(), String> {
     let mut stmt = tx
         .prepare_cached(
