@@ -381,7 +381,10 @@ mod tests {
         std::fs::write(a.join("r.json"), "x").unwrap();
         let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
         assert_eq!(to, b.join("r.json.1"));
-        assert_eq!(std::fs::read_to_string(b.join("r.json.error")).unwrap(), "gone\n");
+        assert_eq!(
+            std::fs::read_to_string(b.join("r.json.error")).unwrap(),
+            "gone\n"
+        );
     }
 
     #[test]

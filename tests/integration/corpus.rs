@@ -6,6 +6,8 @@ use super::daemon::Daemon;
 use super::*;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(serde::Deserialize)]
@@ -37,6 +39,73 @@ fn os_name(file: &str) -> OsString {
     OsString::from_vec(bytes)
 }
 
+const CHANGED_WHILE_READ: &str = "truncated-while-read.jsonl";
+const DELETED_WHILE_READ: &str = "deleted-while-read.jsonl";
+/// Lines left whole when the file is truncated while being read (a part of the next is left).
+const LINES_LEFT: usize = 10;
+
+/// Watches the daemon's open files; once it has begun reading one of `names` from `inbox`
+/// (the file offset of its descriptor has moved), truncates or deletes that file. Returns
+/// the names it acted on.
+fn change_while_read(pid: u32, inbox: PathBuf, stop: Arc<AtomicBool>) -> Vec<String> {
+    let mut done = Vec::new();
+    while done.len() < 2 && !stop.load(Ordering::SeqCst) {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            break;
+        };
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let Some(name) = target
+                .strip_prefix(&inbox)
+                .ok()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if done.contains(&name) || (name != CHANGED_WHILE_READ && name != DELETED_WHILE_READ) {
+                continue;
+            }
+            let info = std::fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                fd.file_name().to_string_lossy()
+            ))
+            .unwrap_or_default();
+            let pos: u64 = info
+                .lines()
+                .find_map(|l| l.strip_prefix("pos:"))
+                .and_then(|p| p.trim().parse().ok())
+                .unwrap_or(0);
+            if pos == 0 {
+                continue;
+            }
+            let path = inbox.join(&name);
+            // a file already gone was not changed while read: not counted, and the test fails
+            let changed = if name == DELETED_WHILE_READ {
+                std::fs::remove_file(&path).is_ok()
+            } else {
+                let line_len = changing_line(0).len();
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_len((line_len * LINES_LEFT + line_len / 2) as u64))
+                    .is_ok()
+            };
+            if changed {
+                done.push(name);
+            }
+        }
+    }
+    done
+}
+
+/// Line `i` of the files changed while read; all lines are the same length.
+fn changing_line(i: usize) -> String {
+    GOOD.replace("good", &format!("{i:05} {}", "x".repeat(100))) + "\n"
+}
+
 const GOOD: &str =
     r#"{"date": "2010-01-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "good"}"#;
 
@@ -48,6 +117,11 @@ fn make(case: &Case, staging: &Path, outside: &Path) {
             std::fs::write(&path, format!("{GOOD}\n{long}\n{GOOD}\n")).unwrap();
         }
         "too-large.json" => std::fs::write(&path, vec![b' '; 6 << 20]).unwrap(),
+        // big enough (3.7 MB, 20,000 lines) to be caught while the daemon reads it
+        CHANGED_WHILE_READ | DELETED_WHILE_READ => {
+            let lines: String = (0..20_000).map(changing_line).collect();
+            std::fs::write(&path, lines).unwrap();
+        }
         "shadow-link.json" => std::os::unix::fs::symlink("/etc/shadow", &path).unwrap(),
         "hard-link.json" => {
             let original = outside.join("original.json");
@@ -114,6 +188,14 @@ fn hostile_and_broken_inputs() {
             .unwrap();
         }
     }
+    // a watcher that truncates one file and deletes another while the daemon reads them
+    let stop_watching = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let pid = d.child.as_ref().unwrap().id();
+        let inbox = d.path("inbox").canonicalize().unwrap();
+        let stop = stop_watching.clone();
+        std::thread::spawn(move || change_while_read(pid, inbox, stop))
+    };
     // one burst: everything renamed into the inbox at once
     for case in &manifest.case {
         let name = os_name(&case.file);
@@ -122,6 +204,22 @@ fn hostile_and_broken_inputs() {
     d.wait_until("the inbox to empty", Duration::from_secs(60), |d| {
         d.count("inbox") == 0
     });
+    stop_watching.store(true, Ordering::SeqCst);
+    let mut acted = watcher.join().unwrap();
+    acted.sort();
+    assert_eq!(
+        acted,
+        [DELETED_WHILE_READ, CHANGED_WHILE_READ],
+        "both files were changed while the daemon read them; log:\n{}",
+        d.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("-while-read"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 
     let root_user = unsafe { libc::geteuid() } == 0;
     let mut failures = Vec::new();
@@ -131,7 +229,7 @@ fn hostile_and_broken_inputs() {
             "accepted-as-root" => "rejected",
             other => other,
         };
-        let folder = if outcome == "rejected" {
+        let folder = if outcome == "rejected" || outcome == "gone" {
             "state/rejected"
         } else {
             "state/processed"
@@ -144,6 +242,13 @@ fn hostile_and_broken_inputs() {
         error_name.push(".error");
         let error = std::fs::read_to_string(d.path(folder).join(error_name)).ok();
         let problem = match outcome {
+            "gone" if std::fs::symlink_metadata(&moved).is_ok() => {
+                Some(format!("a file in {folder}, not only its .error"))
+            }
+            "gone" => match &error {
+                Some(e) if e.contains(&case.contains) => None,
+                _ => Some(format!(".error lacks {:?}: {error:?}", case.contains)),
+            },
             _ if std::fs::symlink_metadata(&moved).is_err() => Some(format!("not in {folder}")),
             "accepted" if error.is_some() => Some(format!("unexpected .error: {error:?}")),
             "partial" | "rejected" => match &error {
@@ -176,8 +281,32 @@ fn hostile_and_broken_inputs() {
         );
     }
 
+    // nothing of the deleted file, and only the lines left of the truncated one, are in the
+    // ledger: the first reading of each was dropped whole
+    let ledger = rusqlite::Connection::open_with_flags(
+        d.path("state/pledgewatch.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let count = |file: &str| -> i64 {
+        ledger
+            .query_row(
+                "SELECT count(*) FROM reports WHERE file = ?1",
+                [file],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(count(DELETED_WHILE_READ), 0);
+    assert_eq!(count(CHANGED_WHILE_READ), LINES_LEFT as i64);
+    drop(ledger);
+
     // the log names the files it refused, with control characters escaped
     let log = d.log.lock().unwrap().join("\n");
+    assert!(
+        log.contains("changed while being read"),
+        "truncation noticed"
+    );
     assert!(
         log.contains("name\\\\nwith-newline.json"),
         "escaped newline in the log"

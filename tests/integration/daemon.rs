@@ -95,10 +95,12 @@ impl Daemon {
         );
     }
 
-    /// Alerts file records.
+    /// Alerts file records: complete lines only (a reader may catch the daemon mid-append,
+    /// as `tail -f` can).
     pub fn alerts(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.path("alerts.jsonl"))
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(self.path("alerts.jsonl")).unwrap_or_default();
+        let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        complete
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()

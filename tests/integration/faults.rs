@@ -245,3 +245,69 @@ fn inotify_overflow_loses_nothing() {
     assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 3000);
     assert_eq!(d.stop(), 0);
 }
+
+/// `kill -9` in the middle of a large file, after thousands of its reports have gone to the
+/// ledger's write-ahead log: none of them is in the ledger after the crash (a file is taken
+/// in one transaction), and at the next start the file is taken whole, each report once.
+#[test]
+fn kill_9_in_a_large_file_leaves_nothing_half_written() {
+    use std::process::Stdio;
+    const LINES: usize = 60_000;
+    let (dir, config) = setup("");
+    let mut d = Daemon {
+        dir,
+        child: None,
+        log: Arc::default(),
+        config,
+    };
+    std::fs::create_dir_all(d.path("inbox")).unwrap();
+    let lines: String = (0..LINES)
+        .map(|i| format!("{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\", \"TJK\"], \"kind\": \"meeting\", \"title\": \"report {i} {}\"}}\n", "x".repeat(150)))
+        .collect();
+    std::fs::write(d.path("inbox/.big.jsonl.tmp"), lines).unwrap();
+    std::fs::rename(d.path("inbox/.big.jsonl.tmp"), d.path("inbox/big.jsonl")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"))
+        .arg("run")
+        .arg("--config")
+        .arg(&d.config)
+        .args(["--as-of", "2010-12-31", "--log-format", "json"])
+        .env_remove("NOTIFY_SOCKET")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // reports are being written: the write-ahead log has grown past 4 MB
+    let wal = d.path("state/pledgewatch.db-wal");
+    let start = std::time::Instant::now();
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) < 4 << 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the ledger's log never grew"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the daemon ended early"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        d.path("inbox/big.jsonl").exists(),
+        "the file stays in the inbox"
+    );
+    let db = d.path("state/pledgewatch.db");
+    let count = || -> i64 {
+        let ledger = rusqlite::Connection::open(&db).unwrap();
+        ledger
+            .query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(), 0, "no report of a file not taken whole");
+    d.spawn("2010-12-31", &[]);
+    d.wait_until("the file taken", Duration::from_secs(120), |d| {
+        d.count("inbox") == 0
+    });
+    assert_eq!(d.stop(), 0);
+    assert_eq!(count(), LINES as i64);
+    assert!(d.path("state/processed/big.jsonl").exists());
+}
