@@ -102,7 +102,11 @@ impl Ledger {
             ));
         }
         self.conn
-            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            // A large file is one transaction, so the write-ahead log can grow to the size of
+            // what it wrote; once checkpointed it is cut back to 64 MiB.
+            .execute_batch(
+                "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864;",
+            )
             .map_err(e)?;
         let version: i64 = self
             .conn
