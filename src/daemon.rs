@@ -817,6 +817,11 @@ impl Worker {
                 for p in problems.iter().take(refused.min(20)) {
                     tracing::warn!(file = %crate::problem::shown(&entry.path), problem = %p, "record refused");
                 }
+                if counts.skipped > 0
+                    && let Some(p) = problems.last()
+                {
+                    tracing::info!(file = %crate::problem::shown(&entry.path), problem = %p, "rows skipped");
+                }
                 tracing::info!(
                     file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), reports = counts.reports,
                     rejected = counts.rejected, skipped = counts.skipped, "file taken"

@@ -301,6 +301,38 @@ fn hostile_and_broken_inputs() {
     assert_eq!(count(CHANGED_WHILE_READ), LINES_LEFT as i64);
     drop(ledger);
 
+    // the reason for every refusal is in the log too, beside the file's name
+    let records: Vec<String> = d
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object()
+                .unwrap()
+                .values()
+                .filter_map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    for case in &manifest.case {
+        let accepted =
+            case.outcome == "accepted" || (case.outcome == "accepted-as-root" && root_user);
+        if accepted || case.file.chars().any(|c| c.is_control() || c == 'ÿ') {
+            continue;
+        }
+        assert!(
+            records
+                .iter()
+                .any(|r| r.contains(&case.file) && r.contains(&case.contains)),
+            "no log record names {} with {:?}",
+            case.file,
+            case.contains
+        );
+    }
+
     // the log names the files it refused, with control characters escaped
     let log = d.log.lock().unwrap().join("\n");
     assert!(
