@@ -617,7 +617,10 @@ impl Worker {
                 format!("{h}.{}", crate::problem::escape_controls(&extension)),
                 identity,
             ),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::info!(file = %crate::problem::shown(&entry.path), "file gone before it was opened; nothing to take");
+                return false;
+            }
             Err(e) => {
                 self.reject(entry, &format!("cannot be read: {e}"));
                 return false;
