@@ -128,19 +128,58 @@ fn a_foreign_sqlite_database_is_refused() {
     );
 }
 
+/// An external `sqlite3` (the command-line shell) holding a read transaction does not block
+/// ingest (WAL); one holding the write lock makes the daemon log "database is locked", keep
+/// the file in the inbox and take it, once, when the lock is released.
 #[test]
-fn a_reader_holding_a_transaction_does_not_block_ingest() {
+fn an_external_sqlite3_reader_or_writer_blocks_nothing_for_good() {
+    use std::io::Write;
+    use std::process::Stdio;
     let d = Daemon::start("", "2009-12-31");
-    let conn = rusqlite::Connection::open(d.path("state/pledgewatch.db")).unwrap();
-    conn.execute_batch("BEGIN; SELECT count(*) FROM reports;")
-        .unwrap();
+    let mut shell = std::process::Command::new("sqlite3")
+        .arg(d.path("state/pledgewatch.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sqlite3 (the SQLite command-line shell)");
+    let mut input = shell.stdin.take().unwrap();
+    // the shell runs its input in order: the marker file appears once the statements before
+    // it have run
+    let run = |input: &mut std::process::ChildStdin, sql: &str, marker: &str| {
+        let marker = d.path(marker);
+        writeln!(input, "{sql}\n.shell touch '{}'", marker.display()).unwrap();
+        input.flush().unwrap();
+        d.wait_until("the sqlite3 shell", Duration::from_secs(10), |_| {
+            marker.exists()
+        });
+    };
+    run(
+        &mut input,
+        "BEGIN; SELECT count(*) FROM reports;",
+        "reading",
+    );
     d.drop_file("r.json", REPORT);
     d.wait_until(
-        "taken while a reader holds a transaction",
+        "taken while sqlite3 holds a read transaction",
         Duration::from_secs(10),
         |d| d.path("state/processed/r.json").exists(),
     );
-    conn.execute_batch("COMMIT;").unwrap();
+    run(&mut input, "COMMIT; BEGIN IMMEDIATE;", "writing");
+    d.drop_file("r2.json", &REPORT.replace("storm", "lock"));
+    d.wait_log("database is locked", Duration::from_secs(20));
+    assert!(
+        d.path("inbox/r2.json").exists(),
+        "the file stays in the inbox"
+    );
+    run(&mut input, "COMMIT;", "released");
+    d.wait_until(
+        "taken once the lock is released",
+        Duration::from_secs(30),
+        |d| d.path("state/processed/r2.json").exists(),
+    );
+    drop(input);
+    shell.wait().unwrap();
+    assert_eq!(d.status_json("2009-12-31")["reports"]["read"], 2);
 }
 
 #[test]
