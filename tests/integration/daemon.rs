@@ -1,7 +1,7 @@
 //! The daemon through the real binary: inbox, ledger, alerts, restarts, signals, sd_notify.
 
 use super::*;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -762,4 +762,59 @@ fn json_depth_limit() {
     );
     // at.json, the first record of past.json and the first line of past.jsonl
     assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 3);
+}
+
+/// One 300 MB line (NUL bytes: a sparse file, nothing written to disk) between two good
+/// lines, with the file-size limit raised above it: the line is refused as over the line
+/// limit and never held in memory; the lines around it are taken.
+#[test]
+fn a_300_mb_line_is_skipped_in_bounded_memory() {
+    const LONG: u64 = 300_000_000;
+    let d = Daemon::start("", "2010-12-31");
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace("[inbox]\n", "[inbox]\nmax_file_size = \"512MiB\"\n"),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    let good = |title: &str| {
+        format!(
+            "{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"meeting\", \"title\": \"{title}\"}}\n"
+        )
+    };
+    let staging = d.path("long-line.jsonl");
+    std::fs::write(&staging, good("before")).unwrap();
+    let f = std::fs::File::options()
+        .append(true)
+        .open(&staging)
+        .unwrap();
+    let start = f.metadata().unwrap().len();
+    f.set_len(start + LONG).unwrap();
+    (&f).write_all(format!("\n{}", good("after")).as_bytes())
+        .unwrap();
+    drop(f);
+    std::fs::rename(&staging, d.path("inbox/long-line.jsonl")).unwrap();
+    d.wait_until("taken", Duration::from_secs(300), |d| d.count("inbox") == 0);
+    let error = std::fs::read_to_string(d.path("state/processed/long-line.jsonl.error")).unwrap();
+    assert!(
+        error.contains(&format!(
+            ":2: line of {} bytes is longer than the limit of 16777216 bytes; skipped",
+            LONG + 1
+        )),
+        "{error}"
+    );
+    assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 2);
+    // peak memory of the daemon: far below the line's size
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", d.child.as_ref().unwrap().id()))
+            .unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("peak RSS of the daemon: {peak_kib} KiB");
+    assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
 }
