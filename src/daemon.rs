@@ -24,6 +24,10 @@ use tokio::signal::unix::{SignalKind, signal};
 /// transaction), so that a large file is never held in memory.
 const WRITE_EVERY: usize = 5_000;
 
+/// Refused records listed one by one in a file's `.error`; the rest are counted in one line,
+/// so that a file of millions of bad lines cannot fill memory.
+const MAX_LISTED_PROBLEMS: usize = 10_000;
+
 /// Work for the worker thread.
 enum Job {
     /// Look at the inbox; the names given are complete (renamed in or closed after writing).
@@ -735,7 +739,10 @@ impl Worker {
                         if rej.location == Location::File {
                             file_unreadable = true;
                         }
-                        problems.push(rej.to_string());
+                        // what concerns the whole file is always listed
+                        if problems.len() < MAX_LISTED_PROBLEMS || rej.location == Location::File {
+                            problems.push(rej.to_string());
+                        }
                     }
                     Matched::Skipped => counts.skipped += 1,
                 }
@@ -796,6 +803,13 @@ impl Worker {
         }
         for (id, date, hits) in gained {
             self.evidence.insert(id, date, hits);
+        }
+        if counts.rejected > problems.len() {
+            problems.push(format!(
+                "... and {} more refused record(s), not listed ({} in all)",
+                counts.rejected - problems.len(),
+                counts.rejected
+            ));
         }
         let refused = problems.len();
         if counts.skipped > 0 {

@@ -818,3 +818,29 @@ fn a_300_mb_line_is_skipped_in_bounded_memory() {
     eprintln!("peak RSS of the daemon: {peak_kib} KiB");
     assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
 }
+
+/// A file of more bad lines than an `.error` lists (10,000): the rest are counted in one line,
+/// and nothing is lost from the counts.
+#[test]
+fn refusals_past_the_listing_limit_are_counted() {
+    let d = Daemon::start("", "2010-12-31");
+    let mut text = String::from(
+        "{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"meeting\", \"title\": \"the good one\"}\n",
+    );
+    for i in 0..10_005 {
+        text.push_str(&format!("not json {i}\n"));
+    }
+    d.drop_file("many-bad.jsonl", &text);
+    d.wait_until("taken", Duration::from_secs(30), |d| d.count("inbox") == 0);
+    let error = std::fs::read_to_string(d.path("state/processed/many-bad.jsonl.error")).unwrap();
+    let lines: Vec<&str> = error.lines().collect();
+    assert_eq!(lines.len(), 10_001, "10,000 listed and one summary line");
+    assert!(lines[9_999].contains(":10001: "), "{}", lines[9_999]);
+    assert_eq!(
+        lines[10_000],
+        "... and 5 more refused record(s), not listed (10005 in all)"
+    );
+    let status = d.status_json("2010-12-31");
+    assert_eq!(status["reports"]["read"], 1);
+    assert_eq!(status["reports"]["rejected"], 10_005);
+}
