@@ -67,8 +67,6 @@ struct Worker {
     /// Files left in the inbox to be tried again (the ledger could not be written, or the
     /// file changed while it was read): when to try again, and how often it failed.
     retry: HashMap<OsString, (std::time::Instant, u32)>,
-    /// Set by `take` when the file stays in the inbox and must be tried again.
-    try_again: bool,
 }
 
 fn notify(states: &[NotifyState<'_>]) {
@@ -385,6 +383,25 @@ fn worker_main(
     }
 }
 
+/// What taking one inbox entry came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Took {
+    /// Reports were added: evaluate.
+    Reports,
+    /// The entry is dealt with (moved, refused, gone) and added no report.
+    Nothing,
+    /// Nothing was kept and the file stays in the inbox, to be tried again later: the ledger
+    /// could not be written, or the file changed while it was read.
+    Later,
+}
+
+/// The ledger could not be read or written: nothing of the file was kept; it stays in the
+/// inbox to be tried again.
+fn ledger_failed(entry: &Entry, error: &str) -> Took {
+    tracing::error!(file = %crate::problem::shown(&entry.path), error = %error, "ledger error; nothing of the file was kept; it stays in the inbox and will be taken again");
+    Took::Later
+}
+
 /// A report after matching, with what the ledger and the evidence set need.
 enum Matched {
     Report(Report, Vec<Hit>),
@@ -417,7 +434,6 @@ impl Worker {
             stop,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retry: HashMap::new(),
-            try_again: false,
             config,
         };
         worker.rebuild_evidence()?;
@@ -550,9 +566,9 @@ impl Worker {
             {
                 continue;
             }
-            self.try_again = false;
-            changed |= self.take(&entry);
-            if self.try_again {
+            let took = self.take(&entry);
+            changed |= took == Took::Reports;
+            if took == Took::Later {
                 // The ledger could not be written (disk full, read-only, locked) or the file
                 // changed while it was read: it stays in the inbox and is tried again later,
                 // ever less often.
@@ -584,15 +600,15 @@ impl Worker {
         }
     }
 
-    /// Takes one entry; true when reports were added.
-    fn take(&mut self, entry: &Entry) -> bool {
+    /// Takes one entry.
+    fn take(&mut self, entry: &Entry) -> Took {
         match &entry.kind {
             EntryKind::NotAFile(what) => {
                 self.reject(
                     entry,
                     &format!("{what}: only regular files are taken; it was not opened or followed"),
                 );
-                false
+                Took::Nothing
             }
             EntryKind::TooLarge(len) => {
                 self.reject(
@@ -602,13 +618,13 @@ impl Worker {
                         self.config.max_file_size
                     ),
                 );
-                false
+                Took::Nothing
             }
             EntryKind::File(_) => self.take_file(entry),
         }
     }
 
-    fn take_file(&mut self, entry: &Entry) -> bool {
+    fn take_file(&mut self, entry: &Entry) -> Took {
         // The key is the content hash and the extension: the same bytes under another
         // extension are another file (and may be read differently).
         let extension = entry
@@ -623,11 +639,11 @@ impl Worker {
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 tracing::info!(file = %crate::problem::shown(&entry.path), "file gone before it was opened; nothing to take");
-                return false;
+                return Took::Nothing;
             }
             Err(e) => {
                 self.reject(entry, &format!("cannot be read: {e}"));
-                return false;
+                return Took::Nothing;
             }
         };
         match self.ledger.taken_file(&hash) {
@@ -660,14 +676,10 @@ impl Worker {
                         tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a file")
                     }
                 }
-                return false;
+                return Took::Nothing;
             }
             Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "ledger error; the file stays in the inbox");
-                self.try_again = true;
-                return false;
-            }
+            Err(e) => return ledger_failed(entry, &e),
         }
         let name = entry.name.to_string_lossy().into_owned();
         let mut counts = FileCounts::default();
@@ -691,11 +703,7 @@ impl Worker {
         // all, whatever happens while it is read (a crash, a full disk, the file changing).
         let tx = match self.ledger.begin() {
             Ok(tx) => tx,
-            Err(e) => {
-                tracing::error!(error = %e, "ledger error; the file stays in the inbox");
-                self.try_again = true;
-                return false;
-            }
+            Err(e) => return ledger_failed(entry, &e),
         };
         let mut write = |batch: &mut Vec<(Report, Vec<Hit>)>| -> Result<(), String> {
             ledger::put_reports(&tx, &name, batch.iter().map(|(r, _)| r))?;
@@ -754,13 +762,12 @@ impl Worker {
             failed = Some(e);
         }
         if let Some(e) = failed {
-            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; nothing of the file was kept; it stays in the inbox and will be taken again");
-            self.try_again = true;
-            return false;
+            drop(tx);
+            return ledger_failed(entry, &e);
         }
         if self.stop.load(Ordering::SeqCst) {
             tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: nothing of the file was kept; it stays in the inbox and will be taken again");
-            return false;
+            return Took::Nothing;
         }
         // The file must be the one that was hashed and read, unchanged: otherwise what was
         // read may be half of one version and half of another.
@@ -778,13 +785,12 @@ impl Worker {
                         tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "deleted while being read; nothing of it was kept; cannot write the .error file")
                     }
                 }
-                return false;
+                return Took::Nothing;
             }
             _ => {
                 drop(tx);
                 tracing::warn!(file = %crate::problem::shown(&entry.path), "changed while being read (written, truncated or replaced); nothing of this reading was kept; it will be read again");
-                self.try_again = true;
-                return false;
+                return Took::Later;
             }
         }
         // Nothing taken and something refused: the file as a whole is rejected.
@@ -797,9 +803,7 @@ impl Worker {
         if let Err(e) = ledger::put_file(&tx, &hash, &name, outcome, &taken, counts)
             .and_then(|()| tx.commit().map_err(|e| e.to_string()))
         {
-            tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "ledger write failed; nothing of the file was kept; it stays in the inbox and will be taken again");
-            self.try_again = true;
-            return false;
+            return ledger_failed(entry, &e);
         }
         for (id, date, hits) in gained {
             self.evidence.insert(id, date, hits);
@@ -848,7 +852,11 @@ impl Worker {
                 tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
             }
         }
-        counts.reports > 0
+        if counts.reports > 0 {
+            Took::Reports
+        } else {
+            Took::Nothing
+        }
     }
 
     fn as_of(&self) -> NaiveDate {
