@@ -302,6 +302,14 @@ mod tests {
         assert!(read(deep(5), 5).0.is_ok());
         let (err, _) = read(deep(6), 5);
         assert!(err.unwrap_err().contains("deeper than 5 levels"));
+        // the parser itself takes the ceiling, and the limit answers past it
+        let ceiling = crate::report::MAX_JSON_DEPTH_CEILING;
+        assert!(read(deep(ceiling), ceiling).0.is_ok());
+        let err = read(deep(ceiling + 1), ceiling).0.unwrap_err();
+        assert!(
+            err.contains(&format!("deeper than {ceiling} levels")),
+            "{err}"
+        );
         // records before the deep one are delivered
         let text = format!("[{{}}, {{}}, {{\"a\": {}}}]", deep(100_000));
         let (err, seen) = read(text, 64);

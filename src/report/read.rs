@@ -64,8 +64,8 @@ pub const DEFAULT_MAX_LINE: usize = 16 << 20;
 pub const DEFAULT_MAX_JSON_DEPTH: usize = 64;
 
 /// The hard ceiling for the JSON depth limit: the parser recurses once per level and stops
-/// by itself at 128, so a configured limit cannot go past it.
-pub const MAX_JSON_DEPTH_CEILING: usize = 128;
+/// by itself past 127, so a configured limit cannot go past it.
+pub const MAX_JSON_DEPTH_CEILING: usize = 127;
 
 /// The per-record limits a reader applies while it reads.
 #[derive(Debug, Clone, Copy)]
