@@ -160,18 +160,8 @@ fn hostile_and_broken_inputs() {
     .unwrap();
     assert!(manifest.case.len() >= 40, "at least 40 classes");
     let d = Daemon::start("", "2010-12-31");
-    // the limits for this test (the setup's [inbox] section comes after the extra text)
-    let config = std::fs::read_to_string(&d.config).unwrap();
-    std::fs::write(
-        &d.config,
-        config.replace(
-            "[inbox]\n",
-            "[inbox]\nmax_file_size = \"5MiB\"\nmax_line_length = \"1MiB\"\n",
-        ),
-    )
-    .unwrap();
-    d.signal(libc::SIGHUP);
-    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    // the limits for this test
+    d.set_inbox_keys("max_file_size = \"5MiB\"\nmax_line_length = \"1MiB\"");
 
     let staging = d.path("staging");
     let outside = d.path("outside");

@@ -33,16 +33,34 @@ pub fn setup(extra: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 impl Daemon {
-    pub fn start(extra: &str, as_of: &str) -> Daemon {
-        let (dir, config) = setup(extra);
-        let mut d = Daemon {
+    /// A daemon's folders and config (from [`setup`]), not yet running.
+    pub fn new((dir, config): (tempfile::TempDir, PathBuf)) -> Daemon {
+        Daemon {
             dir,
             child: None,
             log: Arc::default(),
             config,
-        };
+        }
+    }
+
+    pub fn start(extra: &str, as_of: &str) -> Daemon {
+        let mut d = Daemon::new(setup(extra));
         d.spawn(as_of, &[]);
         d
+    }
+
+    /// Starts a daemon that the test will kill: its log is thrown away and nobody waits for
+    /// it to be ready.
+    pub fn spawn_to_kill(&self, as_of: &str) -> Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"))
+            .arg("run")
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--as-of", as_of, "--log-format", "json"])
+            .env_remove("NOTIFY_SOCKET")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     pub fn spawn(&mut self, as_of: &str, env: &[(&str, &str)]) {
@@ -131,6 +149,19 @@ impl Daemon {
         std::fs::read_dir(self.path(folder))
             .map(|d| d.count())
             .unwrap_or(0)
+    }
+
+    /// Adds keys to the config's `[inbox]` section (the setup's comes after the extra text)
+    /// and reloads.
+    pub fn set_inbox_keys(&self, keys: &str) {
+        let config = std::fs::read_to_string(&self.config).unwrap();
+        std::fs::write(
+            &self.config,
+            config.replace("[inbox]\n", &format!("[inbox]\n{keys}\n")),
+        )
+        .unwrap();
+        self.signal(libc::SIGHUP);
+        self.wait_log("configuration and rules reloaded", Duration::from_secs(10));
     }
 
     pub fn signal(&self, sig: i32) {
@@ -493,12 +524,7 @@ fn notify_socket_hears_ready_watchdog_reloading_stopping() {
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let mut d = Daemon {
-        dir,
-        child: None,
-        log: Arc::default(),
-        config,
-    };
+    let mut d = Daemon::new((dir, config));
     d.spawn(
         "2009-12-31",
         &[
@@ -551,13 +577,7 @@ fn bad_config_exits_78_with_place() {
 /// lost) and every report is counted exactly once.
 #[test]
 fn survives_kill_9_while_ingesting() {
-    let (dir, config) = setup("");
-    let mut d = Daemon {
-        dir,
-        child: None,
-        log: Arc::default(),
-        config,
-    };
+    let mut d = Daemon::new(setup(""));
     std::fs::create_dir_all(d.path("inbox")).unwrap();
     const FILES: usize = 5000;
     for i in 0..FILES {
@@ -567,21 +587,12 @@ fn survives_kill_9_while_ingesting() {
         std::fs::rename(&tmp, d.path(&format!("inbox/{name}"))).unwrap();
     }
     let mut state = 0x9e3779b97f4a7c15u64;
-    let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
     for round in 0..20 {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let wait = Duration::from_millis(20 + (state >> 33) % 300);
-        let mut child = std::process::Command::new(&bin)
-            .arg("run")
-            .arg("--config")
-            .arg(&d.config)
-            .args(["--as-of", "2010-12-31", "--log-format", "json"])
-            .env_remove("NOTIFY_SOCKET")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = d.spawn_to_kill("2010-12-31");
         if round % 2 == 1 {
             // every other round dies in the middle of a reload
             std::thread::sleep(wait / 2);
@@ -679,14 +690,7 @@ fn inbox_deleted_and_recreated() {
 #[test]
 fn records_per_file_limit() {
     let d = Daemon::start("", "2010-12-31");
-    let config = std::fs::read_to_string(&d.config).unwrap();
-    std::fs::write(
-        &d.config,
-        config.replace("[inbox]\n", "[inbox]\nmax_records_per_file = 3\n"),
-    )
-    .unwrap();
-    d.signal(libc::SIGHUP);
-    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    d.set_inbox_keys("max_records_per_file = 3");
     let lines = |n: usize, tag: &str| -> String {
         (0..n).map(|i| format!("{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"meeting\", \"title\": \"{tag} {i}\"}}\n")).collect()
     };
@@ -708,14 +712,7 @@ fn records_per_file_limit() {
 #[test]
 fn json_depth_limit() {
     let d = Daemon::start("", "2010-12-31");
-    let config = std::fs::read_to_string(&d.config).unwrap();
-    std::fs::write(
-        &d.config,
-        config.replace("[inbox]\n", "[inbox]\nmax_json_depth = 3\n"),
-    )
-    .unwrap();
-    d.signal(libc::SIGHUP);
-    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    d.set_inbox_keys("max_json_depth = 3");
     let record = |title: &str, extra: &str| {
         format!(
             r#"{{"date": "2010-01-01", "actors": ["KGZ"], "kind": "meeting", "title": "{title}"{extra}}}"#
@@ -771,14 +768,7 @@ fn json_depth_limit() {
 fn a_300_mb_line_is_skipped_in_bounded_memory() {
     const LONG: u64 = 300_000_000;
     let d = Daemon::start("", "2010-12-31");
-    let config = std::fs::read_to_string(&d.config).unwrap();
-    std::fs::write(
-        &d.config,
-        config.replace("[inbox]\n", "[inbox]\nmax_file_size = \"512MiB\"\n"),
-    )
-    .unwrap();
-    d.signal(libc::SIGHUP);
-    d.wait_log("configuration and rules reloaded", Duration::from_secs(10));
+    d.set_inbox_keys("max_file_size = \"512MiB\"");
     let good = |title: &str| {
         format!(
             "{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\"], \"kind\": \"meeting\", \"title\": \"{title}\"}}\n"

@@ -4,7 +4,6 @@
 
 use super::daemon::{Daemon, setup};
 use super::*;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Lazily unmounts a test mount when the test ends, however it ends.
@@ -19,6 +18,15 @@ impl Drop for Unmount {
                 .status();
         }
     }
+}
+
+/// Runs the daemon on `config` until it ends: for a start that must be refused.
+fn run_until_it_ends(config: &Path) -> Run {
+    run(pledgewatch()
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .args(["--log-format", "json"]))
 }
 
 const REPORT: &str = r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind": "meeting", "title": "during the storm"}"#;
@@ -48,12 +56,7 @@ fn disk_full_keeps_the_file_and_takes_it_when_space_returns() {
             .replace("state_dir = \"state\"", "state_dir = \"disk/state\""),
     )
     .unwrap();
-    let mut d = Daemon {
-        dir,
-        child: None,
-        log: Arc::new(Mutex::new(Vec::new())),
-        config,
-    };
+    let mut d = Daemon::new((dir, config));
     d.spawn("2009-12-31", &[]);
     std::fs::write(disk.join("report.json"), REPORT).unwrap();
     // fill the disk
@@ -89,11 +92,7 @@ fn a_corrupted_ledger_is_an_error_never_replaced() {
         b"this is not an SQLite database, and must not be overwritten\n".repeat(100),
     )
     .unwrap();
-    let r = run(pledgewatch()
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .args(["--log-format", "json"]));
+    let r = run_until_it_ends(&config);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("pledgewatch.db") && r.stderr.contains("not a database"),
@@ -115,11 +114,7 @@ fn a_foreign_sqlite_database_is_refused() {
     conn.execute_batch("CREATE TABLE mine (x); PRAGMA user_version = 42;")
         .unwrap();
     drop(conn);
-    let r = run(pledgewatch()
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .args(["--log-format", "json"]));
+    let r = run_until_it_ends(&config);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("not a pledgewatch ledger"),
@@ -214,11 +209,7 @@ fn a_read_only_state_folder_is_a_clear_error() {
         std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o500))
             .unwrap();
     }
-    let r = run(pledgewatch()
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .args(["--log-format", "json"]));
+    let r = run_until_it_ends(&config);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("state")
@@ -249,12 +240,7 @@ fn inotify_overflow_loses_nothing() {
         text.replace("rescan_interval = \"1s\"", "rescan_interval = \"30s\""),
     )
     .unwrap();
-    let mut d = Daemon {
-        dir,
-        child: None,
-        log: Arc::new(Mutex::new(Vec::new())),
-        config,
-    };
+    let mut d = Daemon::new((dir, config));
     std::fs::write(knob, "16").expect("set max_queued_events (needs root)");
     d.spawn("2009-12-31", &[]); // the limit applies to instances created now
     std::fs::write(knob, before.trim()).unwrap();
@@ -290,30 +276,15 @@ fn inotify_overflow_loses_nothing() {
 /// in one transaction), and at the next start the file is taken whole, each report once.
 #[test]
 fn kill_9_in_a_large_file_leaves_nothing_half_written() {
-    use std::process::Stdio;
     const LINES: usize = 60_000;
-    let (dir, config) = setup("");
-    let mut d = Daemon {
-        dir,
-        child: None,
-        log: Arc::default(),
-        config,
-    };
+    let mut d = Daemon::new(setup(""));
     std::fs::create_dir_all(d.path("inbox")).unwrap();
     let lines: String = (0..LINES)
         .map(|i| format!("{{\"date\": \"2010-01-01\", \"actors\": [\"KGZ\", \"TJK\"], \"kind\": \"meeting\", \"title\": \"report {i} {}\"}}\n", "x".repeat(150)))
         .collect();
     std::fs::write(d.path("inbox/.big.jsonl.tmp"), lines).unwrap();
     std::fs::rename(d.path("inbox/.big.jsonl.tmp"), d.path("inbox/big.jsonl")).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"))
-        .arg("run")
-        .arg("--config")
-        .arg(&d.config)
-        .args(["--as-of", "2010-12-31", "--log-format", "json"])
-        .env_remove("NOTIFY_SOCKET")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = d.spawn_to_kill("2010-12-31");
     // reports are being written: the write-ahead log has grown past 4 MB
     let wal = d.path("state/pledgewatch.db-wal");
     let start = std::time::Instant::now();
