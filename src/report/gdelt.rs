@@ -175,12 +175,19 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
     };
     let what = cameo_description(code).unwrap_or("event");
     let place = cols[layout.action_geo_name].trim();
-    let body = if place.is_empty() {
+    let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
+    let mut body = if place.is_empty() {
         String::new()
     } else {
         format!("Location: {place}")
     };
-    let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
+    let headline = url.map(headline_words).unwrap_or_default();
+    if !headline.is_empty() {
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        body.push_str(&headline);
+    }
     let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
     Row::Report(Report {
         id: format!("gdelt-{id}"),
@@ -195,6 +202,62 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         url: url.map(str::to_string),
         reported,
     })
+}
+
+/// Pieces of an address path that are not headline words (SPEC §3).
+const NOT_HEADLINE: [&str; 10] = [
+    "html", "htm", "shtml", "php", "asp", "aspx", "jsp", "cms", "amp", "index",
+];
+
+/// The headline words of an article address (SPEC §3): the path after the host, before any
+/// `?` or `#`, percent-decoded, split at every character that is not a word character or is
+/// `_`; pieces of digits only and file-type words dropped; the rest joined by single spaces.
+/// Most news addresses carry the headline, so keyword rules can match machine-coded events.
+pub fn headline_words(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .find('/')
+        .map_or("", |slash| &after_scheme[slash..]);
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_decode(path);
+    let mut words = String::new();
+    for piece in decoded.split(|c: char| !c.is_alphanumeric()) {
+        if piece.is_empty()
+            || piece.chars().all(char::is_numeric)
+            || NOT_HEADLINE.iter().any(|w| piece.eq_ignore_ascii_case(w))
+        {
+            continue;
+        }
+        if !words.is_empty() {
+            words.push(' ');
+        }
+        words.push_str(piece);
+    }
+    words
+}
+
+/// `%XX` escapes to bytes (a `%` not followed by two hex digits stays as it is), then UTF-8,
+/// with invalid sequences replaced.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn gdelt_date(text: &str) -> Option<NaiveDate> {
@@ -295,6 +358,52 @@ mod tests {
         assert_eq!(r.title, "KYRGYZSTAN / TAJIKISTAN: Make a visit (042)");
         assert_eq!(r.url.as_deref(), Some("https://example.org/a\"b"));
         assert_eq!(r.reported, NaiveDate::from_ymd_opt(2019, 10, 24));
+    }
+
+    #[test]
+    fn headline_words_of_addresses() {
+        for (url, words) in [
+            (
+                "https://24.kg/english/284361_Kyrgyzstan_Tajikistan_agree_border_demarcation/",
+                "english Kyrgyzstan Tajikistan agree border demarcation",
+            ),
+            (
+                "http://www.example.com/2019/10/24/news/index.html?id=7#top",
+                "news",
+            ),
+            ("https://example.org/", ""),
+            ("https://example.org", ""),
+            (
+                "https://ru.example.org/%D0%B4%D0%B5%D0%BC%D0%B0%D1%80%D0%BA%D0%B0%D1%86%D0%B8%D1%8F-border.AMP.php",
+                "демаркация border",
+            ),
+            ("https://x.org/a%ZZb/100%/c", "a ZZb c"),
+            ("https://x.org/Talks-in-Dushanbe.shtml", "Talks in Dushanbe"),
+        ] {
+            assert_eq!(headline_words(url), words, "{url}");
+        }
+    }
+
+    #[test]
+    fn body_holds_place_and_headline() {
+        let mut cols: Vec<String> = row61("KGZ", "TJK", "042", "20191024")
+            .split('\t')
+            .map(String::from)
+            .collect();
+        cols[53] = "Batken, Kyrgyzstan".into();
+        cols[60] = "https://24.kg/english/284361_Kyrgyzstan_Tajikistan_agree_border_demarcation/".into();
+        let Some(Row::Report(r)) = rows_of(&cols.join("\t")).pop() else {
+            panic!("not a report")
+        };
+        assert_eq!(
+            r.body,
+            "Location: Batken, Kyrgyzstan\nenglish Kyrgyzstan Tajikistan agree border demarcation"
+        );
+        cols[53] = String::new();
+        let Some(Row::Report(r)) = rows_of(&cols.join("\t")).pop() else {
+            panic!("not a report")
+        };
+        assert_eq!(r.body, "english Kyrgyzstan Tajikistan agree border demarcation");
     }
 
     #[test]
