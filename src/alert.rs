@@ -39,6 +39,16 @@ impl RepeatInterval {
             })
     }
 
+    /// The time this long before `t` (months and days first, then the exact part).
+    pub fn before(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let date = self.calendar.sub_from(t.date_naive());
+        let base = date.and_time(t.time()).and_utc();
+        chrono::Duration::from_std(self.exact)
+            .ok()
+            .and_then(|d| base.checked_sub_signed(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// The time the next repeat is due after an alert at `last`.
     pub fn after(&self, last: DateTime<Utc>) -> DateTime<Utc> {
         let date = self.calendar.add_to(last.date_naive());

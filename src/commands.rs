@@ -22,6 +22,9 @@ pub mod exit {
     pub const PROBLEMS: u8 = 1;
     /// A `--fail-on` status was found.
     pub const FAIL_ON: u8 = 3;
+    /// Try again later (EX_TEMPFAIL): a feed left slots for a later run, or another run
+    /// holds the lock.
+    pub const TEMPFAIL: u8 = 75;
     /// Bad configuration (EX_CONFIG).
     pub const CONFIG: u8 = 78;
 }
@@ -457,4 +460,140 @@ pub fn run(config_flag: Option<&Path>, as_of: Option<NaiveDate>, log_format: Opt
     crate::logging::init(format, &config.log_level);
     tracing::info!(config = %config.path.display(), rules = %config.rules_dir.display(), "starting pledgewatch {}", env!("CARGO_PKG_VERSION"));
     crate::daemon::run(config, as_of)
+}
+
+/// The fetcher's progress bar on a terminal (hidden elsewhere): slots done of all, rows
+/// kept, rate and time left.
+struct FetchBar(indicatif::ProgressBar);
+
+impl crate::feed::fetch::Progress for FetchBar {
+    fn add_slots(&self, n: u64) {
+        self.0.inc_length(n);
+    }
+    fn slot_done(&self, rows_kept: u64) {
+        self.0.set_message(format!("{rows_kept} rows kept"));
+        self.0.inc(1);
+    }
+}
+
+/// A log writer that prints above the progress bar instead of through it.
+struct AboveBar(indicatif::ProgressBar);
+
+impl Write for AboveBar {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .suspend(|| std::io::stderr().write_all(buf))
+            .map(|()| buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn fetch_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} slots  {msg}  {per_sec}  ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The row filter of `[feed.gdelt]`; with `parties = []` the parties come from the rules.
+fn row_filter(config: &Config) -> Result<crate::feed::gdelt::RowFilter, u8> {
+    use crate::config::PartyFilter;
+    let parties = match &config.gdelt.parties {
+        PartyFilter::All => None,
+        PartyFilter::List(list) => Some(list.iter().cloned().collect()),
+        PartyFilter::FromRules => {
+            let set = rules::load_dir(&config.rules_dir).map_err(|problems| {
+                print_problems(&problems);
+                exit::CONFIG
+            })?;
+            let mut parties = std::collections::HashSet::new();
+            for a in &set.agreements {
+                parties.extend(a.parties.iter().cloned());
+                for c in &a.commitments {
+                    parties.extend(c.parties.iter().cloned());
+                }
+            }
+            Some(parties)
+        }
+    };
+    Ok(crate::feed::gdelt::RowFilter {
+        parties,
+        min_sources: config.gdelt.min_sources,
+        root_events_only: config.gdelt.root_events_only,
+    })
+}
+
+/// `pledgewatch fetch gdelt`: one run of the GDELT feed (SPEC §7). Exit 0 when every slot
+/// in range is done or given up, 75 when some are left for a later run (or another run
+/// holds the lock), 78 on a bad config or rules, 1 when the books cannot be kept.
+pub fn fetch_gdelt(
+    config_flag: Option<&Path>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+) -> u8 {
+    use crate::feed::fetch::{Fetcher, RunError};
+    use crate::feed::gdelt::Range;
+    let config = match load_config(config_flag) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    unsafe { libc::umask(0o027) };
+    let bar = fetch_bar();
+    let writer = {
+        let bar = bar.clone();
+        tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || AboveBar(bar.clone()))
+    };
+    crate::logging::init_with(crate::logging::resolve(&config.log_format), &config.log_level, writer);
+    let filter = match row_filter(&config) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let range = match from {
+        Some(from) => Range::Between(from, to.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)),
+        None => Range::Regular,
+    };
+    let progress = FetchBar(bar.clone());
+    let fetcher = Fetcher {
+        feed: &config.gdelt,
+        inbox: config.inbox_dir.clone(),
+        state_dir: config.state_dir.join("feed"),
+        max_size: config.max_file_size,
+        max_line: config.max_line_length,
+        filter,
+        client: crate::feed::http::Client::new(config.gdelt.timeout),
+        progress: &progress,
+    };
+    let result = fetcher.run(range);
+    bar.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            tracing::info!(
+                written = summary.written,
+                empty = summary.empty,
+                retry = summary.retry,
+                given_up = summary.given_up,
+                rows_read = summary.rows_read,
+                rows_kept = summary.rows_kept,
+                "fetch gdelt: {} written, {} empty, {} to retry, {} given up; {} of {} rows kept",
+                summary.written, summary.empty, summary.retry, summary.given_up, summary.rows_kept, summary.rows_read
+            );
+            if summary.incomplete() { exit::TEMPFAIL } else { exit::OK }
+        }
+        Err(RunError::Busy(lock)) => {
+            tracing::warn!("another `pledgewatch fetch gdelt` is running (it holds {}); not fetching", lock.display());
+            exit::TEMPFAIL
+        }
+        Err(RunError::State(message)) => {
+            tracing::error!("{message}");
+            exit::PROBLEMS
+        }
+    }
 }

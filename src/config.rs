@@ -44,6 +44,40 @@ pub struct Config {
     pub settle: std::time::Duration,
     /// Safety-net rescan period.
     pub rescan_interval: std::time::Duration,
+    /// The GDELT feed (`[feed.gdelt]`, SPEC §7).
+    pub gdelt: GdeltFeed,
+}
+
+/// Which GDELT rows the feed keeps, by actor country (`feed.gdelt.parties`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyFilter {
+    /// `[]`: the parties named in the rules (agreements and commitments).
+    FromRules,
+    /// `["*"]`: every row.
+    All,
+    /// Rows with an actor country among these codes.
+    List(Vec<String>),
+}
+
+/// The settings of `pledgewatch fetch gdelt` (SPEC §7).
+#[derive(Debug, Clone)]
+pub struct GdeltFeed {
+    /// The folder holding `lastupdate.txt` and `masterfilelist.txt`, ending in `/`.
+    pub url: String,
+    /// Also fetch the translated stream.
+    pub translation: bool,
+    /// Actor-country filter.
+    pub parties: PartyFilter,
+    /// Keep rows with NumSources at least this.
+    pub min_sources: u64,
+    /// Keep only rows with IsRootEvent = 1.
+    pub root_events_only: bool,
+    /// On the first run, how long before the newest slot to start.
+    pub backfill: RepeatInterval,
+    /// Per HTTP request.
+    pub timeout: std::time::Duration,
+    /// A slot still missing or broken this long after its time is given up.
+    pub give_up_after: RepeatInterval,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +97,67 @@ struct RawConfig {
     log: RawLog,
     #[serde(default)]
     inbox: RawInbox,
+    #[serde(default)]
+    feed: RawFeed,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    #[serde(default)]
+    gdelt: RawGdelt,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGdelt {
+    #[serde(default = "d_gdelt_url")]
+    url: toml::Spanned<String>,
+    #[serde(default)]
+    translation: bool,
+    #[serde(default)]
+    parties: Vec<toml::Spanned<String>>,
+    #[serde(default = "d_min_sources")]
+    min_sources: toml::Spanned<i64>,
+    #[serde(default)]
+    root_events_only: bool,
+    #[serde(default = "d_backfill")]
+    backfill: toml::Spanned<String>,
+    #[serde(default = "d_timeout")]
+    timeout: toml::Spanned<String>,
+    #[serde(default = "d_give_up")]
+    give_up_after: toml::Spanned<String>,
+}
+
+impl Default for RawGdelt {
+    fn default() -> Self {
+        RawGdelt {
+            url: d_gdelt_url(),
+            translation: false,
+            parties: Vec::new(),
+            min_sources: d_min_sources(),
+            root_events_only: false,
+            backfill: d_backfill(),
+            timeout: d_timeout(),
+            give_up_after: d_give_up(),
+        }
+    }
+}
+
+fn d_gdelt_url() -> toml::Spanned<String> {
+    spanned("http://data.gdeltproject.org/gdeltv2/")
+}
+fn d_min_sources() -> toml::Spanned<i64> {
+    toml::Spanned::new(0..0, 1)
+}
+fn d_backfill() -> toml::Spanned<String> {
+    spanned("1d")
+}
+fn d_timeout() -> toml::Spanned<String> {
+    spanned("60s")
+}
+fn d_give_up() -> toml::Spanned<String> {
+    spanned("2d")
 }
 
 #[derive(Deserialize)]
@@ -386,7 +481,10 @@ impl Config {
                 .map(|_| ())
                 .map_err(|e| format!("inbox.rescan_interval: {e}")),
         );
-        match (evaluate, digest, repeat, max, max_line, settle, rescan) {
+        let gdelt = gdelt_feed(raw.feed.gdelt, &mut |span, message| {
+            problems.push(Problem::at(path, text, span.start, message));
+        });
+        match (evaluate, digest, repeat, max, max_line, settle, rescan, gdelt) {
             (
                 Ok(evaluate),
                 Ok(digest),
@@ -395,6 +493,7 @@ impl Config {
                 Ok(max_line_length),
                 Ok(settle),
                 Ok(rescan_interval),
+                Some(gdelt),
             ) if problems.is_empty() => Ok(Config {
                 path: path.to_path_buf(),
                 rules_dir: resolve(&raw.rules_dir),
@@ -412,10 +511,91 @@ impl Config {
                 max_json_depth: max_depth as u64,
                 settle,
                 rescan_interval,
+                gdelt,
             }),
             _ => Err(problems),
         }
     }
+}
+
+/// Validates `[feed.gdelt]`, reporting each problem at its key; `None` when any was found.
+fn gdelt_feed(
+    raw: RawGdelt,
+    problem: &mut dyn FnMut(std::ops::Range<usize>, String),
+) -> Option<GdeltFeed> {
+    let mut ok = true;
+    let mut fail = |span: std::ops::Range<usize>, message: String| {
+        ok = false;
+        problem(span, message);
+    };
+    let mut url = raw.url.get_ref().trim().to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
+        fail(
+            raw.url.span(),
+            format!("feed.gdelt.url {url:?}: expected an http:// or https:// address"),
+        );
+    }
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    let codes: Vec<&str> = raw.parties.iter().map(|p| p.get_ref().as_str()).collect();
+    let parties = if codes.is_empty() {
+        PartyFilter::FromRules
+    } else if codes == ["*"] {
+        PartyFilter::All
+    } else {
+        for p in &raw.parties {
+            let code = p.get_ref();
+            if code == "*" {
+                fail(p.span(), "feed.gdelt.parties: \"*\" (every row) must stand alone".into());
+            } else if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                fail(
+                    p.span(),
+                    format!("feed.gdelt.parties: {code:?} is not a 3-letter upper-case country code"),
+                );
+            }
+        }
+        PartyFilter::List(codes.iter().map(|c| c.to_string()).collect())
+    };
+    let min_sources = *raw.min_sources.get_ref();
+    if min_sources < 0 {
+        fail(
+            raw.min_sources.span(),
+            format!("feed.gdelt.min_sources: {min_sources} must be 0 or more"),
+        );
+    }
+    let mut interval = |field: &toml::Spanned<String>, key: &str| {
+        RepeatInterval::parse(field.get_ref())
+            .map_err(|e| fail(field.span(), format!("feed.gdelt.{key}: {e}")))
+            .ok()
+    };
+    let backfill = interval(&raw.backfill, "backfill");
+    let give_up_after = interval(&raw.give_up_after, "give_up_after");
+    let timeout = match parse_interval(raw.timeout.get_ref()) {
+        Ok(t) if !t.is_zero() => Some(t),
+        Ok(_) => {
+            fail(raw.timeout.span(), "feed.gdelt.timeout: must be more than 0".into());
+            None
+        }
+        Err(e) => {
+            fail(raw.timeout.span(), format!("feed.gdelt.timeout: {e}"));
+            None
+        }
+    };
+    let (Some(backfill), Some(give_up_after), Some(timeout)) = (backfill, give_up_after, timeout)
+    else {
+        return None;
+    };
+    ok.then(|| GdeltFeed {
+        url,
+        translation: raw.translation,
+        parties,
+        min_sources: min_sources.max(0) as u64,
+        root_events_only: raw.root_events_only,
+        backfill,
+        timeout,
+        give_up_after,
+    })
 }
 
 #[cfg(test)]
@@ -483,11 +663,56 @@ mod tests {
             "max_json_depth",
             "settle",
             "rescan_interval",
+            "url",
+            "translation",
+            "parties",
+            "min_sources",
+            "root_events_only",
+            "backfill",
+            "timeout",
+            "give_up_after",
         ] {
             assert!(
                 text.lines().any(|l| l.starts_with(&format!("{key} = "))),
                 "{key} missing"
             );
+        }
+    }
+
+    #[test]
+    fn gdelt_feed_section() {
+        let c = Config::parse(Path::new("/etc/pw/pw.toml"), "").unwrap();
+        assert_eq!(c.gdelt.url, "http://data.gdeltproject.org/gdeltv2/");
+        assert_eq!(c.gdelt.parties, PartyFilter::FromRules);
+        assert_eq!(c.gdelt.min_sources, 1);
+        assert_eq!(c.gdelt.timeout.as_secs(), 60);
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[feed.gdelt]\nurl = \"http://127.0.0.1:8080/g\"\nparties = [\"*\"]\nbackfill = \"6h\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.gdelt.url, "http://127.0.0.1:8080/g/");
+        assert_eq!(c.gdelt.parties, PartyFilter::All);
+        let c = Config::parse(Path::new("c.toml"), "[feed.gdelt]\nparties = [\"KGZ\", \"TJK\"]\n")
+            .unwrap();
+        assert_eq!(
+            c.gdelt.parties,
+            PartyFilter::List(vec!["KGZ".into(), "TJK".into()])
+        );
+        for (text, line, needle) in [
+            ("[feed.gdelt]\nurll = \"x\"\n", 2, "unknown field"),
+            ("[feed.gdelt]\nurl = \"ftp://x/\"\n", 2, "feed.gdelt.url"),
+            ("[feed.gdelt]\nparties = [\"KGZ\", \"*\"]\n", 2, "must stand alone"),
+            ("[feed.gdelt]\nparties = [\"kg\"]\n", 2, "3-letter"),
+            ("[feed.gdelt]\n\nmin_sources = -1\n", 3, "min_sources"),
+            ("[feed.gdelt]\ntimeout = \"0s\"\n", 2, "timeout"),
+            ("[feed.gdelt]\ngive_up_after = \"soon\"\n", 2, "give_up_after"),
+            ("[feed.gdelt]\nbackfill = \"1 day\"\n", 2, "backfill"),
+            ("[feed.rss]\n", 1, "unknown field"),
+        ] {
+            let e = Config::parse(Path::new("c.toml"), text).unwrap_err();
+            assert_eq!(e[0].line, line, "{text}: {e:?}");
+            assert!(e[0].message.contains(needle), "{text}: {e:?}");
         }
     }
 

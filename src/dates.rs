@@ -90,6 +90,15 @@ impl Duration {
     }
 }
 
+impl Duration {
+    /// `date` minus this duration: months first (clamped to the month's end), then days.
+    pub fn sub_from(&self, date: NaiveDate) -> NaiveDate {
+        date.checked_sub_months(Months::new(self.months))
+            .and_then(|d| d.checked_sub_days(Days::new(u64::from(self.days))))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_zero() {

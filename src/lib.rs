@@ -11,6 +11,7 @@ pub mod config;
 pub mod daemon;
 pub mod dates;
 pub mod evaluate;
+pub mod feed;
 pub mod inbox;
 pub mod ledger;
 pub mod logging;

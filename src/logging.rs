@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::prelude::*;
 
 /// The chosen output.
@@ -43,32 +44,38 @@ pub fn resolve(format: &str) -> LogFormat {
     }
 }
 
-/// Installs the global subscriber. Journald falls back to JSON on stderr when no journal
-/// socket exists (and says so).
+/// Installs the global subscriber, writing text and JSON to stderr. Journald falls back to
+/// JSON on stderr when no journal socket exists (and says so).
 pub fn init(format: LogFormat, level: &str) {
-    let filter = || EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter());
-    let json = || {
+    init_with(format, level, BoxMakeWriter::new(std::io::stderr));
+}
+
+/// Like [`init`], with text and JSON lines going to `writer` (the fetcher writes them above
+/// its progress bar).
+pub fn init_with(format: LogFormat, level: &str, writer: BoxMakeWriter) {
+    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    let json = |writer: BoxMakeWriter| {
         tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(false)
             .with_span_list(false)
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
     };
     match format {
         LogFormat::Journald => match tracing_journald::layer() {
             Ok(layer) => registry.with(layer.with_field_prefix(None)).init(),
             Err(e) => {
-                registry.with(json()).init();
+                registry.with(json(writer)).init();
                 tracing::warn!(error = %e, "no journald socket; logging JSON to stderr instead");
             }
         },
-        LogFormat::Json => registry.with(json()).init(),
+        LogFormat::Json => registry.with(json(writer)).init(),
         LogFormat::Text => registry
             .with(
                 tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
+                    .with_writer(writer)
                     .with_ansi(std::io::stderr().is_terminal()),
             )
             .init(),

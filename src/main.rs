@@ -61,6 +61,11 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Fetch published event data into the inbox.
+    Fetch {
+        #[command(subcommand)]
+        feed: Feed,
+    },
     /// Evaluate rules against report files, without daemon or state.
     Replay {
         /// Rules folder.
@@ -79,6 +84,30 @@ enum Command {
         #[arg(long, value_delimiter = ',', value_parser = parse_status)]
         fail_on: Vec<Status>,
     },
+}
+
+#[derive(Subcommand)]
+enum Feed {
+    /// GDELT 2.0: fetch the slots not yet done into the inbox (run by pledgewatch-fetch.timer).
+    Gdelt {
+        /// Config file (default: $PLEDGEWATCH_CONFIG, then /etc/pledgewatch/pledgewatch.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Fetch the slots from this time once (UTC): YYYY-MM-DD or YYYY-MM-DDTHH:MM.
+        #[arg(long, value_parser = parse_from)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// ... up to this time (default: the newest slot); a date means its end.
+        #[arg(long, value_parser = parse_to, requires = "from")]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_from(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    pledgewatch::feed::fetch::parse_when(text, false)
+}
+
+fn parse_to(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    pledgewatch::feed::fetch::parse_when(text, true)
 }
 
 fn parse_as_of(text: &str) -> Result<chrono::NaiveDate, String> {
@@ -111,6 +140,9 @@ fn main() -> ExitCode {
             config,
             as_of,
         } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
+        Command::Fetch {
+            feed: Feed::Gdelt { config, from, to },
+        } => commands::fetch_gdelt(config.as_deref(), from, to),
         Command::Check { config, rules } => match &rules {
             Some(dir) => commands::check(RulesSource::Dir(dir)),
             None => commands::check(RulesSource::Config(config.as_deref())),

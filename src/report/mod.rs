@@ -10,7 +10,8 @@ mod markdown;
 mod read;
 mod toml;
 
-pub use gdelt::cameo_description;
+pub use gdelt::{cameo_description, headline_words};
+pub(crate) use read::Limited;
 pub use read::{
     DEFAULT_MAX_JSON_DEPTH, Format, Item, MAX_JSON_DEPTH_CEILING, ReadOptions, collect_inputs,
     is_hidden_or_partial, open_for_reading, read_bytes, read_file, read_file_mapped,

@@ -370,10 +370,13 @@ impl Container {
 
 /// A reader that fails once more than `limit` bytes (shared `budget`) have come through:
 /// decompression bombs are stopped, never unpacked.
-struct Limited<'a, R> {
-    inner: R,
-    budget: &'a AtomicU64,
-    limit: u64,
+pub(crate) struct Limited<'a, R> {
+    /// The decompressing reader.
+    pub(crate) inner: R,
+    /// Bytes still allowed (shared by the entries of one archive).
+    pub(crate) budget: &'a AtomicU64,
+    /// The whole allowance, for the message.
+    pub(crate) limit: u64,
 }
 
 impl<R: Read> Read for Limited<'_, R> {
