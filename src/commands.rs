@@ -551,7 +551,11 @@ pub fn fetch_gdelt(
         let bar = bar.clone();
         tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || AboveBar(bar.clone()))
     };
-    crate::logging::init_with(crate::logging::resolve(&config.log_format), &config.log_level, writer);
+    crate::logging::init_with(
+        crate::logging::resolve(&config.log_format),
+        &config.log_level,
+        writer,
+    );
     let filter = match row_filter(&config) {
         Ok(f) => f,
         Err(code) => return code,
@@ -583,12 +587,24 @@ pub fn fetch_gdelt(
                 rows_read = summary.rows_read,
                 rows_kept = summary.rows_kept,
                 "fetch gdelt: {} written, {} empty, {} to retry, {} given up; {} of {} rows kept",
-                summary.written, summary.empty, summary.retry, summary.given_up, summary.rows_kept, summary.rows_read
+                summary.written,
+                summary.empty,
+                summary.retry,
+                summary.given_up,
+                summary.rows_kept,
+                summary.rows_read
             );
-            if summary.incomplete() { exit::TEMPFAIL } else { exit::OK }
+            if summary.incomplete() {
+                exit::TEMPFAIL
+            } else {
+                exit::OK
+            }
         }
         Err(RunError::Busy(lock)) => {
-            tracing::warn!("another `pledgewatch fetch gdelt` is running (it holds {}); not fetching", lock.display());
+            tracing::warn!(
+                "another `pledgewatch fetch gdelt` is running (it holds {}); not fetching",
+                lock.display()
+            );
             exit::TEMPFAIL
         }
         Err(RunError::State(message)) => {

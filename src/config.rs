@@ -484,7 +484,9 @@ impl Config {
         let gdelt = gdelt_feed(raw.feed.gdelt, &mut |span, message| {
             problems.push(Problem::at(path, text, span.start, message));
         });
-        match (evaluate, digest, repeat, max, max_line, settle, rescan, gdelt) {
+        match (
+            evaluate, digest, repeat, max, max_line, settle, rescan, gdelt,
+        ) {
             (
                 Ok(evaluate),
                 Ok(digest),
@@ -547,11 +549,16 @@ fn gdelt_feed(
         for p in &raw.parties {
             let code = p.get_ref();
             if code == "*" {
-                fail(p.span(), "feed.gdelt.parties: \"*\" (every row) must stand alone".into());
+                fail(
+                    p.span(),
+                    "feed.gdelt.parties: \"*\" (every row) must stand alone".into(),
+                );
             } else if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
                 fail(
                     p.span(),
-                    format!("feed.gdelt.parties: {code:?} is not a 3-letter upper-case country code"),
+                    format!(
+                        "feed.gdelt.parties: {code:?} is not a 3-letter upper-case country code"
+                    ),
                 );
             }
         }
@@ -574,7 +581,10 @@ fn gdelt_feed(
     let timeout = match parse_interval(raw.timeout.get_ref()) {
         Ok(t) if !t.is_zero() => Some(t),
         Ok(_) => {
-            fail(raw.timeout.span(), "feed.gdelt.timeout: must be more than 0".into());
+            fail(
+                raw.timeout.span(),
+                "feed.gdelt.timeout: must be more than 0".into(),
+            );
             None
         }
         Err(e) => {
@@ -693,8 +703,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.gdelt.url, "http://127.0.0.1:8080/g/");
         assert_eq!(c.gdelt.parties, PartyFilter::All);
-        let c = Config::parse(Path::new("c.toml"), "[feed.gdelt]\nparties = [\"KGZ\", \"TJK\"]\n")
-            .unwrap();
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "[feed.gdelt]\nparties = [\"KGZ\", \"TJK\"]\n",
+        )
+        .unwrap();
         assert_eq!(
             c.gdelt.parties,
             PartyFilter::List(vec!["KGZ".into(), "TJK".into()])
@@ -702,11 +715,19 @@ mod tests {
         for (text, line, needle) in [
             ("[feed.gdelt]\nurll = \"x\"\n", 2, "unknown field"),
             ("[feed.gdelt]\nurl = \"ftp://x/\"\n", 2, "feed.gdelt.url"),
-            ("[feed.gdelt]\nparties = [\"KGZ\", \"*\"]\n", 2, "must stand alone"),
+            (
+                "[feed.gdelt]\nparties = [\"KGZ\", \"*\"]\n",
+                2,
+                "must stand alone",
+            ),
             ("[feed.gdelt]\nparties = [\"kg\"]\n", 2, "3-letter"),
             ("[feed.gdelt]\n\nmin_sources = -1\n", 3, "min_sources"),
             ("[feed.gdelt]\ntimeout = \"0s\"\n", 2, "timeout"),
-            ("[feed.gdelt]\ngive_up_after = \"soon\"\n", 2, "give_up_after"),
+            (
+                "[feed.gdelt]\ngive_up_after = \"soon\"\n",
+                2,
+                "give_up_after",
+            ),
             ("[feed.gdelt]\nbackfill = \"1 day\"\n", 2, "backfill"),
             ("[feed.rss]\n", 1, "unknown field"),
         ] {

@@ -126,9 +126,10 @@ impl Fetcher<'_> {
 
     /// Runs once over `range`.
     pub fn run(&self, range: Range) -> Result<Summary, RunError> {
-        std::fs::create_dir_all(&self.state_dir).map_err(|e| {
-            RunError::State(format!("cannot create {}: {e}", self.state_dir.display()))
-        })?;
+        for dir in [&self.state_dir, &self.inbox] {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| RunError::State(format!("cannot create {}: {e}", dir.display())))?;
+        }
         let _lock = self.lock()?;
         let mut state = load_state(&self.state_path())?;
         self.recover(&mut state)?;
@@ -192,8 +193,12 @@ impl Fetcher<'_> {
             let name = name.to_string_lossy();
             if name.starts_with(TEMP_PREFIX) && name.ends_with(".tmp") {
                 match std::fs::remove_file(entry.path()) {
-                    Ok(()) => tracing::info!(file = %name, "removed a temporary file a killed run left"),
-                    Err(e) => tracing::warn!(file = %name, "cannot remove a stale temporary file: {e}"),
+                    Ok(()) => {
+                        tracing::info!(file = %name, "removed a temporary file a killed run left")
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %name, "cannot remove a stale temporary file: {e}")
+                    }
                 }
             }
         }
@@ -219,15 +224,28 @@ impl Fetcher<'_> {
         let newest = match self.newest(stream) {
             Ok(entry) => entry,
             Err(e) => {
-                tracing::warn!(stream = stream.key(), "cannot read {}: {e}; a later run tries again", stream.lastupdate());
+                tracing::warn!(
+                    stream = stream.key(),
+                    "cannot read {}: {e}; a later run tries again",
+                    stream.lastupdate()
+                );
                 summary.list_failed = true;
                 return Ok(());
             }
         };
-        let plan = plan(state.stream(stream), range, newest.slot, &self.feed.backfill);
+        let plan = plan(
+            state.stream(stream),
+            range,
+            newest.slot,
+            &self.feed.backfill,
+        );
         self.save(state)?;
         if plan.slots.is_empty() {
-            tracing::info!(stream = stream.key(), "nothing to fetch: every slot up to {} is done", newest.slot);
+            tracing::info!(
+                stream = stream.key(),
+                "nothing to fetch: every slot up to {} is done",
+                newest.slot
+            );
             return Ok(());
         }
         let entries = if plan.newest_only {
@@ -236,7 +254,11 @@ impl Fetcher<'_> {
             match self.entries(stream, &plan.slots, newest.slot) {
                 Ok(entries) => entries,
                 Err(e) => {
-                    tracing::warn!(stream = stream.key(), "cannot read {}: {e}; a later run tries again", stream.masterfilelist());
+                    tracing::warn!(
+                        stream = stream.key(),
+                        "cannot read {}: {e}; a later run tries again",
+                        stream.masterfilelist()
+                    );
                     summary.list_failed = true;
                     return Ok(());
                 }
@@ -288,10 +310,12 @@ impl Fetcher<'_> {
                 }
             }
             Err(failure) => {
-                let after =
-                    state
-                        .stream(stream)
-                        .mark_failed(slot, &failure, Utc::now(), &self.feed.give_up_after);
+                let after = state.stream(stream).mark_failed(
+                    slot,
+                    &failure,
+                    Utc::now(),
+                    &self.feed.give_up_after,
+                );
                 self.save(state)?;
                 let reason = failure.reason();
                 match after {
@@ -315,11 +339,15 @@ impl Fetcher<'_> {
         let mut response = self.client.get(&url, None).map_err(|e| e.to_string())?;
         let mut newest = None;
         let mut bad = Vec::new();
-        read_lines(&mut response, 1 << 20, &mut |n, line| match parse_list_line(line, stream) {
-            ListLine::Entry(e) => newest = Some(e),
-            ListLine::Other => {}
-            ListLine::Malformed(why) => bad.push(format!("line {n}: {why}")),
-        })?;
+        read_lines(
+            &mut response,
+            1 << 20,
+            &mut |n, line| match parse_list_line(line, stream) {
+                ListLine::Entry(e) => newest = Some(e),
+                ListLine::Other => {}
+                ListLine::Malformed(why) => bad.push(format!("line {n}: {why}")),
+            },
+        )?;
         newest.ok_or_else(|| match bad.first() {
             Some(why) => format!("{url}: {why}"),
             None => format!("{url} names no events file of the {} stream", stream.key()),
@@ -341,15 +369,21 @@ impl Fetcher<'_> {
         let span = ((newest.time() - earliest.time()).num_seconds() / Slot::SECONDS + 2) as u64;
         let tail = span * LIST_BYTES_PER_SLOT + 64 * 1024;
         if tail < 64 << 20 {
-            let response = self.client.get(&url, Some(tail)).map_err(|e| e.to_string())?;
+            let response = self
+                .client
+                .get(&url, Some(tail))
+                .map_err(|e| e.to_string())?;
             let partial = response.status == 206;
-            let (entries, reaches) = self.collect_entries(response, stream, &wanted, earliest, partial)?;
+            let (entries, reaches) =
+                self.collect_entries(response, stream, &wanted, earliest, partial)?;
             if !partial || reaches {
                 return Ok(entries);
             }
         }
         let response = self.client.get(&url, None).map_err(|e| e.to_string())?;
-        Ok(self.collect_entries(response, stream, &wanted, earliest, false)?.0)
+        Ok(self
+            .collect_entries(response, stream, &wanted, earliest, false)?
+            .0)
     }
 
     /// Reads a list body, keeping the entries of `wanted`; also says whether the body
@@ -384,7 +418,11 @@ impl Fetcher<'_> {
             }
         })?;
         if let Some(first) = first_bad {
-            tracing::warn!(stream = stream.key(), "{}: {malformed} lines not understood (first: {first})", response.url);
+            tracing::warn!(
+                stream = stream.key(),
+                "{}: {malformed} lines not understood (first: {first})",
+                response.url
+            );
         }
         let reaches = matches!(first_slot, Some(Some(s)) if s < earliest);
         Ok((entries, reaches))
@@ -475,18 +513,20 @@ impl Fetcher<'_> {
     /// writes the kept rows, unchanged, to `temp`, synced.
     fn unpack_into(&self, archive: &[u8], temp: &Path) -> Result<Rows, Failure> {
         let broken = |e: String| Failure::Broken(format!("cannot unpack: {e}"));
-        let mut zip =
-            zip::ZipArchive::new(std::io::Cursor::new(archive)).map_err(|e| broken(e.to_string()))?;
-        let file = File::create(temp).map_err(|e| {
-            Failure::Transient(format!("cannot write {}: {e}", temp.display()))
-        })?;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive))
+            .map_err(|e| broken(e.to_string()))?;
+        let file = File::create(temp)
+            .map_err(|e| Failure::Transient(format!("cannot write {}: {e}", temp.display())))?;
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, file);
         let mut rows = Rows::default();
         let budget = AtomicU64::new(self.max_size);
         let mut csv_files = 0;
         for i in 0..zip.len() {
             let entry = zip.by_index(i).map_err(|e| broken(e.to_string()))?;
-            let name = entry.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+            let name = entry
+                .name()
+                .map(|n| n.to_ascii_lowercase())
+                .unwrap_or_default();
             if entry.is_dir() || !name.ends_with(".csv") {
                 continue;
             }
@@ -531,8 +571,9 @@ impl Fetcher<'_> {
                 skip_rest_of_line(&mut reader)?;
                 rows.read += 1;
                 rows.malformed += 1;
-                rows.first_malformed
-                    .get_or_insert_with(|| format!("row {}: longer than inbox.max_line_length", rows.read));
+                rows.first_malformed.get_or_insert_with(|| {
+                    format!("row {}: longer than inbox.max_line_length", rows.read)
+                });
                 continue;
             }
             match self.filter.verdict(&line) {
@@ -581,7 +622,9 @@ impl Fetcher<'_> {
                 }
             }
         }
-        Err(RunError::State(format!("{name}: 1000 files of that name in the inbox")))
+        Err(RunError::State(format!(
+            "{name}: 1000 files of that name in the inbox"
+        )))
     }
 }
 
@@ -653,7 +696,10 @@ pub fn load_state(path: &Path) -> Result<FeedState, RunError> {
             ))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FeedState::default()),
-        Err(e) => Err(RunError::State(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(RunError::State(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 

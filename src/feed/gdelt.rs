@@ -556,8 +556,7 @@ pub fn plan(
                 let start = Slot::containing(backfill.before(newest.time())).next();
                 start.min(newest)
             });
-            let mut wanted: BTreeSet<Slot> =
-                state.open_slots(since, newest).into_iter().collect();
+            let mut wanted: BTreeSet<Slot> = state.open_slots(since, newest).into_iter().collect();
             wanted.extend(state.retry.keys().copied().filter(|s| *s <= newest));
             wanted.into_iter().collect()
         }
@@ -607,7 +606,8 @@ mod tests {
         assert_eq!(e.size, 150383);
         assert_eq!(md5_hex(&e.md5), "297a16b493de7cf6ca809a7cc31d0b93");
         assert_eq!(parse_list_line(line, Stream::Translation), ListLine::Other);
-        let translated = "9 297a16b493de7cf6ca809a7cc31d0b93 http://x/20150218230000.translation.export.CSV.zip";
+        let translated =
+            "9 297a16b493de7cf6ca809a7cc31d0b93 http://x/20150218230000.translation.export.CSV.zip";
         assert_eq!(parse_list_line(translated, Stream::Export), ListLine::Other);
         assert!(matches!(
             parse_list_line(translated, Stream::Translation),
@@ -619,7 +619,11 @@ mod tests {
             "1 297a16b493de7cf6ca809a7cc31d0b93 http://x/20150218230000.mentions.CSV.zip",
             "1 297a16b493de7cf6ca809a7cc31d0b93 http://x/20150218230000.gkg.csv.zip",
         ] {
-            assert_eq!(parse_list_line(other, Stream::Export), ListLine::Other, "{other}");
+            assert_eq!(
+                parse_list_line(other, Stream::Export),
+                ListLine::Other,
+                "{other}"
+            );
         }
         for bad in [
             "150383 http://x/20150218230000.export.CSV.zip",
@@ -653,11 +657,26 @@ mod tests {
             min_sources: 2,
             root_events_only: true,
         };
-        assert_eq!(f.verdict(row("KGZ", "", "1", "2").as_bytes()), Verdict::Keep);
-        assert_eq!(f.verdict(row("", "tjk", "1", "5").as_bytes()), Verdict::Keep);
-        assert_eq!(f.verdict(row("USA", "RUS", "1", "5").as_bytes()), Verdict::Drop);
-        assert_eq!(f.verdict(row("KGZ", "", "0", "5").as_bytes()), Verdict::Drop);
-        assert_eq!(f.verdict(row("KGZ", "", "1", "1").as_bytes()), Verdict::Drop);
+        assert_eq!(
+            f.verdict(row("KGZ", "", "1", "2").as_bytes()),
+            Verdict::Keep
+        );
+        assert_eq!(
+            f.verdict(row("", "tjk", "1", "5").as_bytes()),
+            Verdict::Keep
+        );
+        assert_eq!(
+            f.verdict(row("USA", "RUS", "1", "5").as_bytes()),
+            Verdict::Drop
+        );
+        assert_eq!(
+            f.verdict(row("KGZ", "", "0", "5").as_bytes()),
+            Verdict::Drop
+        );
+        assert_eq!(
+            f.verdict(row("KGZ", "", "1", "1").as_bytes()),
+            Verdict::Drop
+        );
         assert_eq!(f.verdict(b"\n"), Verdict::NotARow);
         assert!(matches!(f.verdict(b"1\t2\n"), Verdict::Malformed(_)));
         assert!(matches!(
@@ -690,9 +709,15 @@ mod tests {
             ]
         );
         s.mark_done(nth(6));
-        assert_eq!(s.done, vec![SlotRange(nth(1), nth(3)), SlotRange(nth(5), nth(7))]);
+        assert_eq!(
+            s.done,
+            vec![SlotRange(nth(1), nth(3)), SlotRange(nth(5), nth(7))]
+        );
         assert!(s.is_done(nth(2)) && !s.is_done(nth(4)) && !s.is_done(nth(8)));
-        assert_eq!(s.open_slots(nth(0), nth(9)), vec![nth(0), nth(4), nth(8), nth(9)]);
+        assert_eq!(
+            s.open_slots(nth(0), nth(9)),
+            vec![nth(0), nth(4), nth(8), nth(9)]
+        );
         let text = FeedState {
             version: 1,
             streams: [("export".to_string(), s.clone())].into(),
@@ -706,7 +731,10 @@ mod tests {
         for (text, needle) in [
             ("{", "line 1"),
             ("{\"version\": 2}", "version 2"),
-            ("{\"version\": 1, \"streams\": {\"rss\": {}}}", "unknown stream"),
+            (
+                "{\"version\": 1, \"streams\": {\"rss\": {}}}",
+                "unknown stream",
+            ),
             ("{\"version\": 1, \"extra\": 1}", "unknown field"),
             (
                 "{\"version\": 1, \"streams\": {\"export\": {\"done\": [[\"20191024000000\", \"20191024001500\"], [\"20191024001500\", \"20191024003000\"]]}}}",
@@ -730,12 +758,24 @@ mod tests {
         let soon = s0.time() + chrono::Duration::hours(1);
         let late = s0.time() + chrono::Duration::days(2);
         let missing = Failure::Missing("404".into());
-        assert_eq!(s.mark_failed(s0, &missing, soon, &give_up), AfterFailure::Retry(1));
-        assert_eq!(s.mark_failed(s0, &missing, soon, &give_up), AfterFailure::Retry(2));
+        assert_eq!(
+            s.mark_failed(s0, &missing, soon, &give_up),
+            AfterFailure::Retry(1)
+        );
+        assert_eq!(
+            s.mark_failed(s0, &missing, soon, &give_up),
+            AfterFailure::Retry(2)
+        );
         let transient = Failure::Transient("timed out".into());
-        assert_eq!(s.mark_failed(s0, &transient, late, &give_up), AfterFailure::Retry(3));
+        assert_eq!(
+            s.mark_failed(s0, &transient, late, &give_up),
+            AfterFailure::Retry(3)
+        );
         assert_eq!(s.retry[&s0].first_failed, soon);
-        assert_eq!(s.mark_failed(s0, &missing, late, &give_up), AfterFailure::GivenUp);
+        assert_eq!(
+            s.mark_failed(s0, &missing, late, &give_up),
+            AfterFailure::GivenUp
+        );
         assert!(s.retry.is_empty() && s.is_given_up(s0) && s.given_up_count() == 1);
     }
 
@@ -753,7 +793,13 @@ mod tests {
             s.mark_done(x);
         }
         let p = plan(&mut s, Range::Regular, newest, &backfill);
-        assert_eq!(p, Plan { slots: vec![newest], newest_only: true });
+        assert_eq!(
+            p,
+            Plan {
+                slots: vec![newest],
+                newest_only: true
+            }
+        );
         s.mark_done(newest);
         // a slot waiting for a retry is tried again, with the new ones
         let old = slot("20191023150000");
@@ -761,7 +807,11 @@ mod tests {
         s.mark_done(newest);
         s.retry.insert(
             old,
-            Retry { first_failed: newest.time(), attempts: 1, last_error: "404".into() },
+            Retry {
+                first_failed: newest.time(),
+                attempts: 1,
+                last_error: "404".into(),
+            },
         );
         let later = newest.next().next();
         let p = plan(&mut s, Range::Regular, later, &backfill);

@@ -117,7 +117,9 @@ pub fn follow(from: &str, location: &str) -> Result<String, HttpError> {
             .filter(|s| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+'))
     };
     let Some(scheme) = scheme_of(from) else {
-        return Err(HttpError::Transport(format!("{from}: not an absolute address")));
+        return Err(HttpError::Transport(format!(
+            "{from}: not an absolute address"
+        )));
     };
     let rest = &from[scheme.len() + 3..];
     let origin_len = scheme.len() + 3 + rest.find('/').unwrap_or(rest.len());
@@ -195,7 +197,10 @@ mod tests {
         assert_eq!(follow(from, "/c/d").unwrap(), "http://h:8/c/d");
         assert_eq!(follow(from, "e.zip").unwrap(), "http://h:8/gdeltv2/e.zip");
         assert_eq!(follow("http://h", "e").unwrap(), "http://h/e");
-        assert!(matches!(follow(from, "https://o/b"), Err(HttpError::Transport(_))));
+        assert!(matches!(
+            follow(from, "https://o/b"),
+            Err(HttpError::Transport(_))
+        ));
         assert!(matches!(
             follow("https://h/a", "http://h/a"),
             Err(HttpError::Transport(_))
@@ -206,7 +211,10 @@ mod tests {
     fn bounded_reads() {
         let mut seen = Vec::new();
         let mut data: &[u8] = b"0123456789";
-        assert_eq!(read_bounded(&mut data, 10, &mut |b| seen.extend_from_slice(b)), Ok(10));
+        assert_eq!(
+            read_bounded(&mut data, 10, &mut |b| seen.extend_from_slice(b)),
+            Ok(10)
+        );
         assert_eq!(seen, b"0123456789");
         let mut data: &[u8] = b"0123456789";
         assert_eq!(

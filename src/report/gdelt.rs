@@ -391,7 +391,8 @@ mod tests {
             .map(String::from)
             .collect();
         cols[53] = "Batken, Kyrgyzstan".into();
-        cols[60] = "https://24.kg/english/284361_Kyrgyzstan_Tajikistan_agree_border_demarcation/".into();
+        cols[60] =
+            "https://24.kg/english/284361_Kyrgyzstan_Tajikistan_agree_border_demarcation/".into();
         let Some(Row::Report(r)) = rows_of(&cols.join("\t")).pop() else {
             panic!("not a report")
         };
@@ -403,7 +404,10 @@ mod tests {
         let Some(Row::Report(r)) = rows_of(&cols.join("\t")).pop() else {
             panic!("not a report")
         };
-        assert_eq!(r.body, "english Kyrgyzstan Tajikistan agree border demarcation");
+        assert_eq!(
+            r.body,
+            "english Kyrgyzstan Tajikistan agree border demarcation"
+        );
     }
 
     #[test]
