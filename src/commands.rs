@@ -279,7 +279,7 @@ fn ledger_view(
 
 /// `pledgewatch status`: the scorecard from the ledger (works while the daemon runs).
 pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u8 {
-    let (_, set, compiled, ledger) = match ledger_view(config_flag) {
+    let (config, set, compiled, ledger) = match ledger_view(config_flag) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -303,10 +303,40 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
         skipped: totals.skipped,
     };
     let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
-    if !print(&render(format, as_of, counts, &statuses, &set)) {
+    let mut text = render(format, as_of, counts, &statuses, &set);
+    if format != Format::Json {
+        text.push_str(&feed_lines(&config, format));
+    }
+    if !print(&text) {
         return exit::PROBLEMS;
     }
     exit::OK
+}
+
+/// Where the GDELT feed stands (`STATE/feed/gdelt.json`), for `status` in text and
+/// Markdown; nothing when the feed never ran. (The JSON keeps the shape of SPEC §5.)
+fn feed_lines(config: &Config, format: Format) -> String {
+    let path = config.state_dir.join("feed/gdelt.json");
+    if !path.exists() {
+        return String::new();
+    }
+    let lines = match crate::feed::fetch::load_state(&path) {
+        Ok(state) => crate::feed::gdelt::describe(&state),
+        Err(e) => vec![format!("feed gdelt: {e}")],
+    };
+    let mut out = String::from(if format == Format::Markdown {
+        "\n## Feed\n\n"
+    } else {
+        "\n"
+    });
+    for line in lines {
+        if format == Format::Markdown {
+            out.push_str("- ");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
 }
 
 /// `pledgewatch explain AGREEMENT/COMMITMENT`: the timeline of evidence, talk and breaches

@@ -47,6 +47,15 @@ pub enum RunError {
     State(String),
 }
 
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Busy(lock) => write!(f, "another run holds {}", lock.display()),
+            RunError::State(message) => f.write_str(message),
+        }
+    }
+}
+
 /// What a run did, for the exit code and the closing log line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {

@@ -522,6 +522,35 @@ impl StreamState {
     }
 }
 
+/// One line per stream saying where the feed stands, for `pledgewatch status`.
+pub fn describe(state: &FeedState) -> Vec<String> {
+    state
+        .streams
+        .iter()
+        .map(|(key, s)| {
+            let last = s.last_done().map_or("no slot done yet".to_string(), |l| {
+                format!("last slot done {l} UTC")
+            });
+            let retry = match s.retry.iter().next() {
+                None => "no slot waiting for a retry".to_string(),
+                Some((slot, r)) => format!(
+                    "{} slot{} waiting for a retry (oldest {slot}, {} attempt{}: {})",
+                    s.retry.len(),
+                    if s.retry.len() == 1 { "" } else { "s" },
+                    r.attempts,
+                    if r.attempts == 1 { "" } else { "s" },
+                    r.last_error
+                ),
+            };
+            let given_up = match s.given_up.last() {
+                None => "none given up".to_string(),
+                Some(range) => format!("{} given up (latest {} UTC)", s.given_up_count(), range.1),
+            };
+            format!("feed gdelt ({key}): {last}; {retry}; {given_up}")
+        })
+        .collect()
+}
+
 /// The slots one run works on, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -777,6 +806,34 @@ mod tests {
             AfterFailure::GivenUp
         );
         assert!(s.retry.is_empty() && s.is_given_up(s0) && s.given_up_count() == 1);
+    }
+
+    #[test]
+    fn describes_where_the_feed_stands() {
+        let mut state = FeedState::default();
+        let s = state.stream(Stream::Export);
+        s.mark_done(slot("20191024143000"));
+        let give_up = interval("2d");
+        let now = slot("20191024150000").time();
+        s.mark_failed(
+            slot("20191024120000"),
+            &Failure::Missing("404".into()),
+            now,
+            &give_up,
+        );
+        s.mark_failed(
+            slot("20191020120000"),
+            &Failure::Missing("404".into()),
+            now,
+            &give_up,
+        );
+        assert_eq!(
+            describe(&state),
+            [
+                "feed gdelt (export): last slot done 2019-10-24 14:30 UTC; 1 slot waiting for a retry \
+              (oldest 2019-10-24 12:00, 1 attempt: 404); 1 given up (latest 2019-10-20 12:00 UTC)"
+            ]
+        );
     }
 
     #[test]

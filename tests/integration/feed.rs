@@ -855,7 +855,7 @@ fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
     g.add_slots(t, 4);
     let extra = format!("[feed.gdelt]\nurl = \"{}\"\ntimeout = \"2s\"\n", g.url());
     let d = Daemon::start(&extra, "2019-10-25");
-    let r = run(fetch_command(&d.config).args(["--from", "2019-10-24"]));
+    let r = run(fetch_command(&d.config).args(["--from", "2019-10-24T13:45"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("written gdelt-"), "{}", r.stderr);
     d.wait_until(
@@ -875,6 +875,25 @@ fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
     let bc = commitment(&v, "border-commission");
     assert_eq!(bc["last_evidence"], "2019-10-24", "{bc}");
     assert_eq!(bc["status"], "on_track");
+    // `status` says where the feed stands (text and Markdown; the JSON keeps its shape)
+    let r = run(pledgewatch()
+        .args(["status", "--as-of", "2019-10-25", "--config"])
+        .arg(&d.config));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("feed gdelt (export): last slot done 2019-10-24 14:30 UTC; no slot waiting for a retry; none given up"),
+        "{}",
+        r.stdout
+    );
+    let r = run(pledgewatch()
+        .args(["status", "--format", "markdown", "--config"])
+        .arg(&d.config));
+    assert!(
+        r.stdout
+            .contains("## Feed\n\n- feed gdelt (export): last slot done"),
+        "{}",
+        r.stdout
+    );
     // the daemon took the fetched files whole, and nothing else
     d.wait_until("the inbox emptied", Duration::from_secs(20), |d| {
         d.count("inbox") == 0
