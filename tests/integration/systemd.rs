@@ -3,52 +3,139 @@
 
 use super::*;
 
-/// The unit with ExecStart pointing at the binary under test, so that `verify` finds it.
-fn unit_for_test(dir: &Path) -> PathBuf {
+/// The unit `name` with ExecStart pointing at the binary under test, so that `verify`
+/// finds it.
+fn unit_for_test(dir: &Path, name: &str) -> PathBuf {
     let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
-    let unit = std::fs::read_to_string(root().join("systemd/pledgewatch.service"))
+    let unit = std::fs::read_to_string(root().join("systemd").join(name))
         .unwrap()
         .replace(
             "ExecStart=/usr/bin/pledgewatch",
             &format!("ExecStart={}", bin.display()),
         );
-    let path = dir.join("pledgewatch.service");
+    let path = dir.join(name);
     std::fs::write(&path, unit).unwrap();
     path
 }
 
-#[test]
-fn unit_verifies_cleanly_and_is_hardened() {
-    let dir = tempfile::tempdir().unwrap();
-    let unit = unit_for_test(dir.path());
+/// `systemd-analyze verify` says nothing (it exits 0 on unknown keys: only stderr tells).
+fn verifies_cleanly(units: &[&Path]) {
     let out = std::process::Command::new("systemd-analyze")
         .arg("verify")
-        .arg(&unit)
+        .args(units)
         .output()
         .expect("systemd-analyze is installed (package systemd)");
     assert!(out.status.success());
-    // verify exits 0 on unknown keys and bad values: only stderr tells
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "",
         "systemd-analyze verify complained"
     );
+}
+
+/// The overall exposure level `systemd-analyze security` gives a unit.
+fn exposure(unit: &Path) -> f64 {
     let out = std::process::Command::new("systemd-analyze")
         .args(["security", "--offline=true"])
-        .arg(&unit)
+        .arg(unit)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let exposure: f64 = text
-        .lines()
+    let name = unit.file_name().unwrap().to_string_lossy();
+    text.lines()
         .find_map(|l| {
-            l.split("Overall exposure level for pledgewatch.service: ")
+            l.split(&format!("Overall exposure level for {name}: "))
                 .nth(1)
         })
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no exposure level in:\n{text}"));
-    assert!(exposure <= 1.0, "exposure {exposure} > 1.0");
+        .unwrap_or_else(|| panic!("no exposure level in:\n{text}"))
+}
+
+#[test]
+fn unit_verifies_cleanly_and_is_hardened() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = unit_for_test(dir.path(), "pledgewatch.service");
+    verifies_cleanly(&[&unit]);
+    let e = exposure(&unit);
+    assert!(e <= 1.0, "exposure {e} > 1.0");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    assert!(
+        text.lines().any(|l| l == "PrivateNetwork=yes"),
+        "the daemon needs no network"
+    );
+}
+
+#[test]
+fn fetch_service_and_timer_verify_and_the_service_is_hardened_but_for_the_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = unit_for_test(dir.path(), "pledgewatch-fetch.service");
+    let timer = unit_for_test(dir.path(), "pledgewatch-fetch.timer");
+    verifies_cleanly(&[&service, &timer]);
+    let e = exposure(&service);
+    assert!(e <= 2.0, "exposure {e} > 2.0");
+    let text = std::fs::read_to_string(&service).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    for want in [
+        "Type=oneshot",
+        "User=pledgewatch",
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+    ] {
+        assert!(lines.contains(&want), "{want} missing");
+    }
+    assert!(!text.contains("PrivateNetwork") && !text.contains("IPAddressDeny"));
+    // the same hardening as the daemon, line for line, but for the network
+    let daemon = std::fs::read_to_string(root().join("systemd/pledgewatch.service")).unwrap();
+    let network = [
+        "PrivateNetwork=",
+        "IPAddressDeny=",
+        "RestrictAddressFamilies=",
+    ];
+    for line in daemon
+        .lines()
+        .skip_while(|l| !l.starts_with("NoNewPrivileges="))
+    {
+        if !line.is_empty()
+            && !network.iter().any(|n| line.starts_with(n))
+            && !line.starts_with('[')
+            && !line.starts_with("WantedBy")
+        {
+            assert!(lines.contains(&line), "the fetch service lacks {line}");
+        }
+    }
+    let timer = std::fs::read_to_string(&timer).unwrap();
+    let calendar = timer
+        .lines()
+        .find_map(|l| l.strip_prefix("OnCalendar="))
+        .expect("OnCalendar");
+    assert!(timer.lines().any(|l| l == "Persistent=true"));
+    let delay = timer
+        .lines()
+        .find_map(|l| l.strip_prefix("RandomizedDelaySec="))
+        .and_then(|d| d.parse::<u32>().ok())
+        .expect("RandomizedDelaySec in seconds");
+    assert!(delay > 0 && delay <= 120, "RandomizedDelaySec={delay}");
+    // every 15 minutes: systemd's own reading of the expression
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["calendar", "--iterations=5", calendar])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let times: Vec<chrono::NaiveDateTime> = text
+        .lines()
+        .filter(|l| l.contains("elapse:") || l.contains("Iter. #"))
+        .filter_map(|l| {
+            let (_, when) = l.split_once(": ")?;
+            let mut parts = when.split_whitespace();
+            let (_day, date, time) = (parts.next()?, parts.next()?, parts.next()?);
+            chrono::NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M:%S")
+                .ok()
+        })
+        .collect();
+    assert_eq!(times.len(), 5, "{text}");
+    for w in times.windows(2) {
+        assert_eq!((w[1] - w[0]).num_minutes(), 15, "{text}");
+    }
 }
 
 #[test]
