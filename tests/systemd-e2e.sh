@@ -5,10 +5,17 @@
 # into its inbox, and checks with journalctl that paper-tiger alerts arrive with their fields;
 # then reload and stop.
 #
-# Usage: tests/systemd-e2e.sh PLEDGEWATCH_BINARY
-# Needs root, debootstrap and systemd-container (.ci/run installs them).
+# With GDELT_DIR, the feed too: a GDELT folder (gdeltv2/lastupdate.txt, masterfilelist.txt
+# and archives naming http://127.0.0.1:8765/gdeltv2/) is served inside the container's own
+# network namespace by the host's python3; the timer's service runs, its files land in the
+# inbox, the daemon takes them, and the breach alert derived from a fetched row is checked.
+#
+# Usage: tests/systemd-e2e.sh PLEDGEWATCH_BINARY [GDELT_DIR]
+# Needs root, debootstrap and systemd-container (.ci/run installs them), and python3 for the
+# feed part.
 set -euo pipefail
 BIN=$(readlink -f "$1")
+GDELT=${2:+$(readlink -f "$2")}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=${PLEDGEWATCH_E2E_ROOT:-/var/cache/pledgewatch-e2e/bookworm}
 NAME=pwtest$$
@@ -29,6 +36,7 @@ fi
 
 WORK=$(mktemp -d)
 NSPAWN_PID=
+HTTPD_PID=
 # What nspawn leaves behind on a host where systemd is not PID 1: its /run/systemd/nspawn
 # folders and the payload/supervisor cgroups. Remove only what did not exist before.
 LEFTOVERS="/run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn/unix-export /run/systemd/nspawn"
@@ -38,6 +46,7 @@ done
 PREEXISTING=
 for d in $LEFTOVERS; do [ -e "$d" ] && PREEXISTING="$PREEXISTING $d"; done
 cleanup() {
+    [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
     if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
         kill "$NSPAWN_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
@@ -61,12 +70,18 @@ state_dir = "/var/lib/pledgewatch"
 format = "auto"
 [inbox]
 settle = "200ms"
+[feed.gdelt]
+url = "http://127.0.0.1:8765/gdeltv2/"
+backfill = "1h"
+timeout = "10s"
 CONF
 
 setsid systemd-nspawn -D "$ROOT" --volatile=overlay -b --register=no --keep-unit \
     --private-network -M "$NAME" --console=passive \
     --bind-ro="$BIN:/usr/bin/pledgewatch" \
     --bind-ro="$HERE/systemd/pledgewatch.service:/etc/systemd/system/pledgewatch.service" \
+    --bind-ro="$HERE/systemd/pledgewatch-fetch.service:/etc/systemd/system/pledgewatch-fetch.service" \
+    --bind-ro="$HERE/systemd/pledgewatch-fetch.timer:/etc/systemd/system/pledgewatch-fetch.timer" \
     --bind-ro="$HERE/systemd/pledgewatch.sysusers:/etc/sysusers.d/pledgewatch.conf" \
     --bind-ro="$HERE/systemd/pledgewatch.tmpfiles:/etc/tmpfiles.d/pledgewatch.conf" \
     --bind-ro="$WORK/pledgewatch.toml:/etc/pledgewatch/pledgewatch.toml" \
@@ -119,6 +134,45 @@ for _ in $(seq 600); do
 done
 [ -n "$reloaded" ] || { inside journalctl -u pledgewatch --no-pager >&2; fail "no 'rules reloaded' after systemctl reload"; }
 [ "$(inside systemctl is-active pledgewatch)" = active ] || fail "not active after reload"
+
+if [ -n "$GDELT" ]; then
+    command -v python3 >/dev/null || fail "the feed part needs python3 on the host"
+    # the server runs on the host's files, in the container's network namespace only
+    nsenter -t "$LEADER" -n -- python3 -m http.server 8765 --bind 127.0.0.1 --directory "$GDELT" \
+        >"$WORK/httpd.log" 2>&1 &
+    HTTPD_PID=$!
+    up=
+    for _ in $(seq 100); do
+        if nsenter -t "$LEADER" -n -- python3 -c 'import socket; socket.create_connection(("127.0.0.1", 8765), 1)' 2>/dev/null; then
+            up=1; break
+        fi
+        sleep 0.1
+    done
+    [ -n "$up" ] || { cat "$WORK/httpd.log" >&2; fail "the local GDELT server did not start"; }
+    inside systemctl start pledgewatch-fetch.timer || fail "cannot start the fetch timer"
+    [ "$(inside systemctl is-active pledgewatch-fetch.timer)" = active ] || fail "the fetch timer is not active"
+    # the timer's service, now rather than at the next quarter hour
+    inside systemctl start pledgewatch-fetch.service \
+        || { inside journalctl -u pledgewatch-fetch --no-pager >&2; fail "the fetch service failed"; }
+    status=$(inside systemctl show -p ExecMainStatus --value pledgewatch-fetch.service)
+    [ "$status" = 0 ] || { inside journalctl -u pledgewatch-fetch --no-pager >&2; fail "fetch exited $status"; }
+    fetched=$(inside journalctl -u pledgewatch-fetch -o json --no-pager 2>/dev/null || true)
+    for field in '"OUTCOME":"written"' '"SLOT":"' '"ROWS_KEPT":"1"' '"ROWS_READ":"101"'; do
+        case "$fetched" in *"$field"*) ;; *) inside journalctl -u pledgewatch-fetch --no-pager >&2; fail "the fetch journal lacks $field" ;; esac
+    done
+    breached=
+    for _ in $(seq 600); do
+        breached=$(inside journalctl -u pledgewatch ALERT=breached COMMITMENT=military-cooperation -o json --no-pager 2>/dev/null || true)
+        [ -n "$breached" ] && break
+        sleep 0.1
+    done
+    [ -n "$breached" ] || { inside journalctl -u pledgewatch --no-pager >&2; fail "no breach alert from the fetched rows"; }
+    today=$(date -u +%F)
+    for field in '"AGREEMENT":"kgz-tjk-2007"' '"STATUS":"breached"' "\"REASON\":\"breach reported on $today" '"_SYSTEMD_UNIT":"pledgewatch.service"'; do
+        case "$breached" in *"$field"*) ;; *) fail "breach alert lacks $field: $breached" ;; esac
+    done
+    echo "systemd-e2e: fetched GDELT rows raised a breach alert" >&2
+fi
 
 inside systemctl stop pledgewatch
 result=$(inside systemctl show -p Result --value pledgewatch)

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// The real rows (2,111 GDELT 2.0 rows).
-fn real_rows() -> Vec<String> {
+pub fn real_rows() -> Vec<String> {
     std::fs::read_to_string(root().join("tests/data/gdelt/20191024143000.export.CSV"))
         .unwrap()
         .lines()
@@ -21,10 +21,15 @@ fn real_rows() -> Vec<String> {
 
 /// A real row turned into one between Kyrgyzstan and Tajikistan, with a new id, code and
 /// article address (the headline words of §3 are in its path).
-fn kgz_tjk_row(real: &str, id: u64, code: &str, url: &str) -> String {
+pub fn kgz_tjk_row(real: &str, id: u64, code: &str, url: &str) -> String {
+    kgz_tjk_row_on(real, id, code, url, "20191024")
+}
+
+/// [`kgz_tjk_row`] with the event dated `sqldate` (YYYYMMDD).
+pub fn kgz_tjk_row_on(real: &str, id: u64, code: &str, url: &str, sqldate: &str) -> String {
     let mut cols: Vec<String> = real.split('\t').map(String::from).collect();
     cols[0] = id.to_string();
-    cols[1] = "20191024".into();
+    cols[1] = sqldate.into();
     cols[5] = "KGZ".into();
     cols[6] = "KYRGYZSTAN".into();
     cols[7] = "KGZ".into();
@@ -41,12 +46,12 @@ fn kgz_tjk_row(real: &str, id: u64, code: &str, url: &str) -> String {
 }
 
 /// The minute-precise stamp of a slot time.
-fn stamp(t: DateTime<Utc>) -> String {
+pub fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y%m%d%H%M%S").to_string()
 }
 
 /// The newest published slot for tests that need recent slots: the one before now's.
-fn recent_newest() -> DateTime<Utc> {
+pub fn recent_newest() -> DateTime<Utc> {
     let now = Utc::now().timestamp();
     DateTime::from_timestamp(now - now.rem_euclid(900) - 900, 0).unwrap()
 }
@@ -89,7 +94,7 @@ pub fn zip_of(name: &str, content: &[u8]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-fn md5_hex(bytes: &[u8]) -> String {
+pub fn md5_hex(bytes: &[u8]) -> String {
     use md5::Digest;
     md5::Md5::digest(bytes)
         .iter()

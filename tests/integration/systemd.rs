@@ -168,8 +168,11 @@ fn runs_under_real_systemd() {
     }
     let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
     let bin = assert_cmd::cargo::cargo_bin("pledgewatch");
+    let gdelt = tempfile::tempdir().unwrap();
+    recorded_gdelt(gdelt.path());
     let out = std::process::Command::new(root().join("tests/systemd-e2e.sh"))
         .arg(&bin)
+        .arg(gdelt.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -181,4 +184,45 @@ fn runs_under_real_systemd() {
         stderr.contains("paper_tiger alerts in the journal"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("fetched GDELT rows raised a breach alert"),
+        "{stderr}"
+    );
+}
+
+/// A GDELT 2.0 folder for the end-to-end test, as the container will see it at
+/// `http://127.0.0.1:8765/gdeltv2/`: the four newest slots, from the real rows, the newest
+/// with a Kyrgyz-Tajik clash (CAMEO 190) dated today.
+fn recorded_gdelt(dir: &Path) {
+    use super::feed::{kgz_tjk_row_on, md5_hex, real_rows, recent_newest, stamp, zip_of};
+    let folder = dir.join("gdeltv2");
+    std::fs::create_dir_all(&folder).unwrap();
+    let rows = real_rows();
+    let newest = recent_newest();
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    let mut master = String::new();
+    let mut last = String::new();
+    for k in (0..4).rev() {
+        let slot = stamp(newest - chrono::Duration::minutes(15 * k));
+        let mut csv: String = rows[k as usize * 100..k as usize * 100 + 100]
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect();
+        if k == 0 {
+            let url = "https://example.org/asia/kyrgyz-tajik-border-clash";
+            csv.push_str(&kgz_tjk_row_on(&rows[5], 970_000_001, "190", url, &today));
+            csv.push('\n');
+        }
+        let archive = zip_of(&format!("{slot}.export.CSV"), csv.as_bytes());
+        let base = "http://127.0.0.1:8765/gdeltv2";
+        last = format!(
+            "{} {} {base}/{slot}.export.CSV.zip\n1 00000000000000000000000000000000 {base}/{slot}.mentions.CSV.zip\n",
+            archive.len(),
+            md5_hex(&archive)
+        );
+        master.push_str(&last);
+        std::fs::write(folder.join(format!("{slot}.export.CSV.zip")), archive).unwrap();
+    }
+    std::fs::write(folder.join("masterfilelist.txt"), master).unwrap();
+    std::fs::write(folder.join("lastupdate.txt"), last).unwrap();
 }
