@@ -120,7 +120,7 @@ fn site(server: &httpd::Server, parties: &str) -> (tempfile::TempDir, PathBuf) {
 /// A zombie's /proc/PID/status has no VmHWM, so the poller keeps the last live reading.
 fn fetch(config: &Path) -> (f64, f64, serde_json::Value) {
     let start = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_pledgewatch"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pledgewatch"))
         .args(["fetch", "gdelt", "--config"])
         .arg(config)
         .env_remove("http_proxy")
@@ -148,21 +148,16 @@ fn fetch(config: &Path) -> (f64, f64, serde_json::Value) {
         }
         peak_kib
     });
-    let mut stderr = child.stderr.expect("stderr");
+    let mut stderr = child.stderr.take().expect("stderr");
     let reader = std::thread::spawn(move || {
         let mut out = String::new();
         std::io::Read::read_to_string(&mut stderr, &mut out).map(|_| out)
     });
-    let mut status = 0;
-    let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+    let status = child.wait().expect("wait");
     let wall = start.elapsed().as_secs_f64();
-    assert_eq!(rc, pid, "waitpid failed");
     let peak_kib = poller.join().expect("poller");
     let log = reader.join().expect("reader").expect("stderr text");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "fetch failed: {log}"
-    );
+    assert!(status.success(), "fetch failed: {log}");
     let summary = log
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
