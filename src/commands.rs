@@ -501,8 +501,10 @@ impl crate::feed::fetch::Progress for FetchBar {
         self.0.inc_length(n);
     }
     fn slot_done(&self, rows_kept: u64) {
-        self.0.set_message(format!("{rows_kept} rows kept"));
         self.0.inc(1);
+        let rate = self.0.position() as f64 / self.0.elapsed().as_secs_f64().max(1e-3);
+        self.0
+            .set_message(format!("{rows_kept} rows kept  {rate:.1} slots/s"));
     }
 }
 
@@ -525,9 +527,9 @@ fn fetch_bar() -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} slots  {msg}  {per_sec}  ETA {eta}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} slots  {msg}  ETA {eta}")
+    {
         bar.set_style(style);
     }
     bar

@@ -339,6 +339,13 @@ fn backfill_then_newest_only_then_catch_up_after_hours() {
         0
     );
     assert_eq!(g.requested("masterfilelist.txt"), 1);
+    let agents = g.server.site.lock().unwrap().user_agents.clone();
+    assert!(
+        agents
+            .iter()
+            .all(|a| *a == format!("pledgewatch/{}", env!("CARGO_PKG_VERSION"))),
+        "{agents:?}"
+    );
 
     // the next slot only: lastupdate.txt is enough
     g.add_slots(newest + Span::minutes(15), 1);
@@ -907,5 +914,51 @@ fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
         d.count("state/processed"),
         1,
         "only the slots with Kyrgyz-Tajik rows are kept"
+    );
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_log_lines_above_it() {
+    let mut g = Gdelt::new();
+    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
+        .unwrap()
+        .to_utc();
+    g.add_slots(t, 8);
+    for s in g.slots.keys() {
+        g.server.fault(
+            &format!("/gdeltv2/{s}.export.CSV.zip"),
+            Some(Fault::Slow(Duration::from_millis(30))),
+        );
+    }
+    let site = Site::new(&g.url(), "parties = [\"*\"]");
+    let config = std::fs::read_to_string(&site.config).unwrap();
+    std::fs::write(
+        &site.config,
+        config.replace("format = \"json\"", "format = \"auto\""),
+    )
+    .unwrap();
+    let command = format!(
+        "{} fetch gdelt --from 2019-10-24T12:45 --config {}",
+        assert_cmd::cargo::cargo_bin("pledgewatch").display(),
+        site.config.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("http_proxy")
+        .env_remove("all_proxy")
+        .output()
+        .expect("util-linux `script` is installed (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("/8 slots"), "no progress bar: {text:?}");
+    assert!(text.contains("rows kept"), "{text:?}");
+    assert_eq!(
+        text.matches("written gdelt-").count(),
+        8,
+        "one plain line per slot: {text:?}"
+    );
+    assert!(
+        !text.contains("{\"timestamp\""),
+        "text, not JSON, on a terminal: {text:?}"
     );
 }

@@ -34,6 +34,8 @@ pub struct Site {
     pub ranges: bool,
     /// Every request line, in order (`GET /path HTTP/1.1`, with ` [Range: ...]` appended).
     pub requests: Vec<String>,
+    /// The User-Agent of every request.
+    pub user_agents: Vec<String>,
 }
 
 pub struct Server {
@@ -141,6 +143,8 @@ fn serve(mut conn: TcpStream, site: &Mutex<Site>, stop: &AtomicBool) {
             None => request.clone(),
         };
         s.requests.push(logged);
+        let agent = headers.get("user-agent").cloned().unwrap_or_default();
+        s.user_agents.push(agent);
         let fault = s.faults.get(&path).cloned();
         if let Some(Fault::StatusOnce(_)) = fault {
             s.faults.remove(&path);
