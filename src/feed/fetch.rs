@@ -230,47 +230,13 @@ impl Fetcher<'_> {
         range: Range,
         summary: &mut Summary,
     ) -> Result<(), RunError> {
-        let newest = match self.newest(stream) {
-            Ok(entry) => entry,
+        let (plan, entries) = match self.read_lists(state, stream, range)? {
+            Ok(Some(work)) => work,
+            Ok(None) => return Ok(()),
             Err(e) => {
-                tracing::warn!(
-                    stream = stream.key(),
-                    "cannot read {}: {e}; a later run tries again",
-                    stream.lastupdate()
-                );
+                tracing::warn!(stream = stream.key(), "{e}; a later run tries again");
                 summary.list_failed = true;
                 return Ok(());
-            }
-        };
-        let plan = plan(
-            state.stream(stream),
-            range,
-            newest.slot,
-            &self.feed.backfill,
-        );
-        self.save(state)?;
-        if plan.slots.is_empty() {
-            tracing::info!(
-                stream = stream.key(),
-                "nothing to fetch: every slot up to {} is done",
-                newest.slot
-            );
-            return Ok(());
-        }
-        let entries = if plan.newest_only {
-            HashMap::from([(newest.slot, newest.clone())])
-        } else {
-            match self.entries(stream, &plan.slots, newest.slot) {
-                Ok(entries) => entries,
-                Err(e) => {
-                    tracing::warn!(
-                        stream = stream.key(),
-                        "cannot read {}: {e}; a later run tries again",
-                        stream.masterfilelist()
-                    );
-                    summary.list_failed = true;
-                    return Ok(());
-                }
             }
         };
         self.progress.add_slots(plan.slots.len() as u64);
@@ -286,6 +252,44 @@ impl Fetcher<'_> {
             self.progress.slot_done(summary.rows_kept);
         }
         Ok(())
+    }
+
+    /// The slots of this run and their list entries; `Ok(None)` when every slot is done,
+    /// `Err(message)` when a list cannot be read.
+    #[allow(clippy::type_complexity)]
+    fn read_lists(
+        &self,
+        state: &mut FeedState,
+        stream: Stream,
+        range: Range,
+    ) -> Result<Result<Option<(super::gdelt::Plan, HashMap<Slot, Entry>)>, String>, RunError> {
+        let newest = match self.newest(stream) {
+            Ok(entry) => entry,
+            Err(e) => return Ok(Err(format!("cannot read {}: {e}", stream.lastupdate()))),
+        };
+        let plan = plan(
+            state.stream(stream),
+            range,
+            newest.slot,
+            &self.feed.backfill,
+        );
+        self.save(state)?;
+        if plan.slots.is_empty() {
+            tracing::info!(
+                stream = stream.key(),
+                "nothing to fetch: every slot up to {} is done",
+                newest.slot
+            );
+            return Ok(Ok(None));
+        }
+        if plan.newest_only {
+            let entries = HashMap::from([(newest.slot, newest)]);
+            return Ok(Ok(Some((plan, entries))));
+        }
+        Ok(match self.entries(stream, &plan.slots, newest.slot) {
+            Ok(entries) => Ok(Some((plan, entries))),
+            Err(e) => Err(format!("cannot read {}: {e}", stream.masterfilelist())),
+        })
     }
 
     /// Logs the outcome of one slot and keeps the books.

@@ -232,11 +232,9 @@ pub enum Verdict {
     Malformed(String),
 }
 
-const COLUMNS: usize = 61;
-const ACTOR1_COUNTRY: usize = 7;
-const ACTOR2_COUNTRY: usize = 17;
-const IS_ROOT_EVENT: usize = 25;
-const NUM_SOURCES: usize = 32;
+use crate::report::gdelt_columns::{
+    ACTOR1_COUNTRY, ACTOR2_COUNTRY, COUNT_2_0 as COLUMNS, IS_ROOT_EVENT, NUM_SOURCES,
+};
 
 impl RowFilter {
     /// The verdict on one line of an events file (with or without its line end).

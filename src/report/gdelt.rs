@@ -16,15 +16,34 @@ pub enum Row {
     Skipped(Rejection),
 }
 
-const EVENT_ID: usize = 0;
-const SQLDATE: usize = 1;
-const ACTOR1_CODE: usize = 5;
-const ACTOR1_NAME: usize = 6;
-const ACTOR1_COUNTRY: usize = 7;
-const ACTOR2_CODE: usize = 15;
-const ACTOR2_NAME: usize = 16;
-const ACTOR2_COUNTRY: usize = 17;
-const EVENT_CODE: usize = 26;
+/// Column numbers (0-based) of GDELT event exports; the first 35 are shared by 1.0 and 2.0.
+pub mod columns {
+    /// GLOBALEVENTID.
+    pub const EVENT_ID: usize = 0;
+    /// SQLDATE.
+    pub const SQLDATE: usize = 1;
+    /// Actor1Code.
+    pub const ACTOR1_CODE: usize = 5;
+    /// Actor1Name.
+    pub const ACTOR1_NAME: usize = 6;
+    /// Actor1CountryCode.
+    pub const ACTOR1_COUNTRY: usize = 7;
+    /// Actor2Code.
+    pub const ACTOR2_CODE: usize = 15;
+    /// Actor2Name.
+    pub const ACTOR2_NAME: usize = 16;
+    /// Actor2CountryCode.
+    pub const ACTOR2_COUNTRY: usize = 17;
+    /// IsRootEvent.
+    pub const IS_ROOT_EVENT: usize = 25;
+    /// EventCode.
+    pub const EVENT_CODE: usize = 26;
+    /// NumSources.
+    pub const NUM_SOURCES: usize = 32;
+    /// How many columns a GDELT 2.0 row has.
+    pub const COUNT_2_0: usize = 61;
+}
+use columns::*;
 
 /// Column layout of one GDELT version (the first 35 columns are shared).
 struct Layout {

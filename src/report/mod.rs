@@ -10,7 +10,7 @@ mod markdown;
 mod read;
 mod toml;
 
-pub use gdelt::{cameo_description, headline_words};
+pub use gdelt::{cameo_description, columns as gdelt_columns, headline_words};
 pub(crate) use read::Limited;
 pub use read::{
     DEFAULT_MAX_JSON_DEPTH, Format, Item, MAX_JSON_DEPTH_CEILING, ReadOptions, collect_inputs,

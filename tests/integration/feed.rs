@@ -102,6 +102,13 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// 2019-10-24 14:30 UTC, the time of the real slot.
+fn real_slot_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
+        .unwrap()
+        .to_utc()
+}
+
 /// A GDELT 2.0 folder on a test server: slots, their archives and the two lists.
 pub struct Gdelt {
     pub server: Server,
@@ -182,6 +189,16 @@ impl Gdelt {
                 .put(&format!("/gdeltv2/{s}.export.CSV.zip"), archive);
         }
         self.server.put("/gdeltv2/masterfilelist.txt", master);
+    }
+
+    /// Serves every slot's archive slowly: 1 KiB, then `pause`, and so on.
+    pub fn slow_down(&self, pause: Duration) {
+        for s in self.slots.keys() {
+            self.server.fault(
+                &format!("/gdeltv2/{s}.export.CSV.zip"),
+                Some(Fault::Slow(pause)),
+            );
+        }
     }
 
     /// Requests for `path` so far.
@@ -504,9 +521,7 @@ fn expected_rows(csv: &str, parties: Option<&[&str]>, min_sources: u64, root_onl
 #[test]
 fn filters_keep_exactly_the_rows_counted_independently() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     let rows = real_rows();
     let mut csv = rows
         .iter()
@@ -590,9 +605,7 @@ fn filters_keep_exactly_the_rows_counted_independently() {
 #[test]
 fn translation_stream_redirects_and_a_proxy_from_the_environment() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     g.add_slots(t, 2);
     // the translated stream: its own lists and names
     let s = stamp(t);
@@ -656,16 +669,9 @@ fn translation_stream_redirects_and_a_proxy_from_the_environment() {
 #[test]
 fn kill_9_never_leaves_a_partial_file_or_writes_a_slot_twice() {
     let mut g = Gdelt::new();
-    let newest = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let newest = real_slot_time();
     g.add_slots(newest, 12);
-    for s in g.slots.keys() {
-        g.server.fault(
-            &format!("/gdeltv2/{s}.export.CSV.zip"),
-            Some(Fault::Slow(Duration::from_millis(60))),
-        );
-    }
+    g.slow_down(Duration::from_millis(60));
     let site = Site::new(&g.url(), "parties = [\"*\"]");
     let check_inbox = |site: &Site| {
         for (name, content) in site.inbox() {
@@ -716,9 +722,7 @@ fn kill_9_never_leaves_a_partial_file_or_writes_a_slot_twice() {
 #[test]
 fn a_run_killed_between_stage_and_done_is_finished_by_the_next() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     g.add_slots(t, 2);
     let (s0, s1) = (stamp(t - Span::minutes(15)), stamp(t));
     let site = Site::new(&g.url(), "parties = [\"*\"]");
@@ -770,9 +774,7 @@ fn a_run_killed_between_stage_and_done_is_finished_by_the_next() {
 #[test]
 fn a_damaged_state_file_is_an_error_and_two_runs_do_not_both_fetch() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     g.add_slots(t, 4);
     let site = Site::new(&g.url(), "parties = [\"*\"]");
     std::fs::create_dir_all(site.path("state/feed")).unwrap();
@@ -796,12 +798,7 @@ fn a_damaged_state_file_is_an_error_and_two_runs_do_not_both_fetch() {
     std::fs::remove_file(site.path("state/feed/gdelt.json")).unwrap();
 
     // the first run holds the lock while it downloads slowly; a second one exits 75
-    for s in g.slots.keys() {
-        g.server.fault(
-            &format!("/gdeltv2/{s}.export.CSV.zip"),
-            Some(Fault::Slow(Duration::from_millis(3))),
-        );
-    }
+    g.slow_down(Duration::from_millis(3));
     let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"))
         .args(["fetch", "gdelt", "--from", "2019-10-24", "--config"])
         .arg(&site.config)
@@ -861,9 +858,7 @@ fn config_errors_are_located_and_exit_78() {
 #[test]
 fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     g.add_slots(t, 4);
     let extra = format!("[feed.gdelt]\nurl = \"{}\"\ntimeout = \"2s\"\n", g.url());
     let d = Daemon::start(&extra, "2019-10-25");
@@ -920,16 +915,9 @@ fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
 #[test]
 fn a_terminal_gets_a_progress_bar_and_log_lines_above_it() {
     let mut g = Gdelt::new();
-    let t = DateTime::parse_from_rfc3339("2019-10-24T14:30:00Z")
-        .unwrap()
-        .to_utc();
+    let t = real_slot_time();
     g.add_slots(t, 8);
-    for s in g.slots.keys() {
-        g.server.fault(
-            &format!("/gdeltv2/{s}.export.CSV.zip"),
-            Some(Fault::Slow(Duration::from_millis(30))),
-        );
-    }
+    g.slow_down(Duration::from_millis(30));
     let site = Site::new(&g.url(), "parties = [\"*\"]");
     let config = std::fs::read_to_string(&site.config).unwrap();
     std::fs::write(
