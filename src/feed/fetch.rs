@@ -277,7 +277,7 @@ impl Fetcher<'_> {
         if plan.slots.is_empty() {
             tracing::info!(
                 stream = stream.key(),
-                "nothing to fetch: every slot up to {} is done",
+                "nothing to fetch: every slot in range is done (newest published: {})",
                 newest.slot
             );
             return Ok(Ok(None));
