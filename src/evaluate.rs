@@ -276,7 +276,57 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
         .filter(in_range)
         .filter(|e| e.class == Class::Talk)
         .count();
-    let reference = last_evidence.unwrap_or(start);
+    let Verdict {
+        status,
+        due,
+        grace_end,
+        breach_until,
+    } = verdict(c, last_evidence, last_breach, as_of);
+    let reason = Reason {
+        c,
+        who,
+        start,
+        due,
+        grace_end,
+        last_evidence,
+        last_breach,
+        breach_until,
+        talk,
+    }
+    .sentence(status);
+    PartyStatus {
+        party: who.first().cloned().unwrap_or_default(),
+        status,
+        due,
+        last_evidence,
+        last_breach,
+        reason,
+    }
+}
+
+/// The status at one as-of date and the dates it hangs on: the rules of SPEC §4 once the
+/// latest evidence `L` and breach `B` (both within `[S, as_of]`) are known. The history
+/// uses it too, so both agree by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    /// The status.
+    pub status: Status,
+    /// When evidence is due (none when a cadence has no further fire time).
+    pub due: Option<NaiveDate>,
+    /// The last day of grace.
+    pub grace_end: Option<NaiveDate>,
+    /// The last day a breach keeps the commitment breached.
+    pub breach_until: Option<NaiveDate>,
+}
+
+/// SPEC §4 for one actor scope, given `L` and `B`.
+pub fn verdict(
+    c: &Commitment,
+    last_evidence: Option<NaiveDate>,
+    last_breach: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Verdict {
+    let reference = last_evidence.unwrap_or(c.starts);
     let due = match &c.timing {
         Timing::Deadline(d) => Some(*d),
         Timing::Window(w) => Some(w.add_to(reference)),
@@ -302,25 +352,11 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
     } else {
         Status::PaperTiger
     };
-    let reason = Reason {
-        c,
-        who,
-        start,
-        due,
-        grace_end,
-        last_evidence,
-        last_breach,
-        breach_until,
-        talk,
-    }
-    .sentence(status);
-    PartyStatus {
-        party: who.first().cloned().unwrap_or_default(),
+    Verdict {
         status,
         due,
-        last_evidence,
-        last_breach,
-        reason,
+        grace_end,
+        breach_until,
     }
 }
 

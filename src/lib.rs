@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod dates;
 pub mod evaluate;
 pub mod feed;
+pub mod history;
 pub mod inbox;
 pub mod ledger;
 pub mod logging;
