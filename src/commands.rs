@@ -136,29 +136,24 @@ pub struct ReplayArgs {
     pub fail_on: Vec<Status>,
 }
 
-/// `pledgewatch replay`: statuses from rules and report files, no state.
-pub fn replay(args: ReplayArgs) -> u8 {
-    let set: RuleSet = match rules::load_dir(&args.rules) {
-        Ok(s) => s,
-        Err(problems) => {
-            print_problems(&problems);
-            return exit::PROBLEMS;
-        }
-    };
-    let files = match collect_inputs(&args.reports) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{e}");
-            return exit::PROBLEMS;
-        }
-    };
-    let compiled = match CompiledRules::new(&set) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{}: {e}", args.rules.display());
-            return exit::PROBLEMS;
-        }
-    };
+/// Rules and reports read from files (replay, history, explain without the daemon): the
+/// rule set and every report reduced to its evidence; or the exit code.
+fn evidence_from_files(
+    rules_dir: &Path,
+    reports: &[PathBuf],
+) -> Result<(RuleSet, crate::replay::EvidenceSet), u8> {
+    let set: RuleSet = rules::load_dir(rules_dir).map_err(|problems| {
+        print_problems(&problems);
+        exit::PROBLEMS
+    })?;
+    let files = collect_inputs(reports).map_err(|e| {
+        eprintln!("{e}");
+        exit::PROBLEMS
+    })?;
+    let compiled = CompiledRules::new(&set).map_err(|e| {
+        eprintln!("{}: {e}", rules_dir.display());
+        exit::PROBLEMS
+    })?;
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -185,6 +180,15 @@ pub fn replay(args: ReplayArgs) -> u8 {
     if let Some(p) = progress {
         p.finish();
     }
+    Ok((set, evidence))
+}
+
+/// `pledgewatch replay`: statuses from rules and report files, no state.
+pub fn replay(args: ReplayArgs) -> u8 {
+    let (set, evidence) = match evidence_from_files(&args.rules, &args.reports) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
     let events = evidence.events(set.commitment_count());
     let statuses = evaluate_all(&set, &events, args.as_of);
     let counts = evidence.counts();
@@ -196,6 +200,56 @@ pub fn replay(args: ReplayArgs) -> u8 {
         .flat_map(|a| &a.commitments)
         .any(|c| args.fail_on.contains(&c.status));
     if failed { exit::FAIL_ON } else { exit::OK }
+}
+
+/// Where `history` (and later `explain`) read reports from.
+pub enum Source<'a> {
+    /// Rules and report files, no state.
+    Files {
+        /// Rules folder.
+        rules: &'a Path,
+        /// Report files and folders.
+        reports: &'a [PathBuf],
+    },
+    /// The daemon's ledger, found through its config file.
+    Ledger(Option<&'a Path>),
+}
+
+/// `pledgewatch history`: every commitment's status as change points from its start to
+/// `as_of` (SPEC §5), or with `every` the status at the end of each period.
+pub fn history(
+    source: Source<'_>,
+    as_of: NaiveDate,
+    every: Option<crate::history::Every>,
+    format: crate::history_output::HistoryFormat,
+) -> u8 {
+    use crate::history_output::{self as out, HistoryFormat};
+    let (set, events, counts) = match source {
+        Source::Files { rules, reports } => match evidence_from_files(rules, reports) {
+            Ok((set, evidence)) => {
+                let events = evidence.events(set.commitment_count());
+                (set, events, evidence.counts())
+            }
+            Err(code) => return code,
+        },
+        Source::Ledger(config) => match ledger_evidence(config) {
+            Ok(v) => v,
+            Err(code) => return code,
+        },
+    };
+    let history = crate::history::history_all(&set, &events, as_of);
+    let text = match (every, format) {
+        (Some(e), f) => out::every(as_of, counts, &history, e, f),
+        (None, HistoryFormat::Json) => out::json(as_of, counts, &history),
+        (None, HistoryFormat::Text) => out::text(as_of, counts, &history),
+        (None, HistoryFormat::Markdown) => out::markdown(as_of, counts, &history),
+        (None, HistoryFormat::Csv) => out::csv(&history),
+    };
+    if print(&text) {
+        exit::OK
+    } else {
+        exit::PROBLEMS
+    }
 }
 
 /// A progress bar on stderr for long replays, shown only when stderr is a terminal.
@@ -277,32 +331,61 @@ fn ledger_view(
     Ok((config, set, compiled, ledger))
 }
 
+/// The rules, every commitment's events and the report counts from the daemon's ledger.
+#[allow(clippy::type_complexity)]
+fn ledger_evidence(
+    config_flag: Option<&Path>,
+) -> Result<
+    (
+        RuleSet,
+        Vec<Vec<crate::evaluate::Event>>,
+        crate::replay::ReportCounts,
+    ),
+    u8,
+> {
+    let (config, set, compiled, ledger) = ledger_view(config_flag)?;
+    let (events, counts) = ledger_events(&config, &set, &compiled, &ledger)?;
+    Ok((set, events, counts))
+}
+
+#[allow(clippy::type_complexity)]
+fn ledger_events(
+    _config: &Config,
+    set: &RuleSet,
+    compiled: &CompiledRules,
+    ledger: &crate::ledger::Ledger,
+) -> Result<
+    (
+        Vec<Vec<crate::evaluate::Event>>,
+        crate::replay::ReportCounts,
+    ),
+    u8,
+> {
+    let fail = |e: String| {
+        eprintln!("{e}");
+        exit::PROBLEMS
+    };
+    let evidence = ledger.evidence(compiled).map_err(|e| fail(e.to_string()))?;
+    let totals = ledger.counts().map_err(|e| fail(e.to_string()))?;
+    let counts = crate::replay::ReportCounts {
+        read: totals.reports,
+        rejected: totals.rejected,
+        skipped: totals.skipped,
+    };
+    Ok((evidence.events(set.commitment_count()), counts))
+}
+
 /// `pledgewatch status`: the scorecard from the ledger (works while the daemon runs).
 pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u8 {
     let (config, set, compiled, ledger) = match ledger_view(config_flag) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let evidence = match ledger.evidence(&compiled) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("{e}");
-            return exit::PROBLEMS;
-        }
+    let (events, counts) = match ledger_events(&config, &set, &compiled, &ledger) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
-    let totals = match ledger.counts() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return exit::PROBLEMS;
-        }
-    };
-    let counts = crate::replay::ReportCounts {
-        read: totals.reports,
-        rejected: totals.rejected,
-        skipped: totals.skipped,
-    };
-    let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
+    let statuses = evaluate_all(&set, &events, as_of);
     let mut text = render(format, as_of, counts, &statuses, &set);
     if format != Format::Json {
         text.push_str(&feed_lines(&config, format));

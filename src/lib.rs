@@ -18,6 +18,7 @@ pub mod dates;
 pub mod evaluate;
 pub mod feed;
 pub mod history;
+pub mod history_output;
 pub mod inbox;
 pub mod ledger;
 pub mod logging;

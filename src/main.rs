@@ -61,6 +61,27 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Every commitment's status over time: change points, or one column per period.
+    History {
+        /// Rules folder (with --reports: from files, no daemon needed).
+        #[arg(long, requires = "reports", conflicts_with = "config")]
+        rules: Option<PathBuf>,
+        /// Report files or folders (read recursively).
+        #[arg(long, num_args = 1.., requires = "rules")]
+        reports: Vec<PathBuf>,
+        /// Config file, for the daemon's ledger (default: $PLEDGEWATCH_CONFIG, then /etc/pledgewatch/pledgewatch.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The last day of the history, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_parser = parse_as_of)]
+        as_of: Option<chrono::NaiveDate>,
+        /// The status at the end of every year, quarter or month instead of change points.
+        #[arg(long, value_parser = parse_every)]
+        every: Option<pledgewatch::history::Every>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: pledgewatch::history_output::HistoryFormat,
+    },
     /// Fetch published event data into the inbox.
     Fetch {
         #[command(subcommand)]
@@ -102,6 +123,11 @@ enum Feed {
     },
 }
 
+fn parse_every(text: &str) -> Result<pledgewatch::history::Every, String> {
+    pledgewatch::history::Every::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a period (year, quarter, month)"))
+}
+
 fn parse_from(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     pledgewatch::feed::fetch::parse_when(text, false)
 }
@@ -140,6 +166,23 @@ fn main() -> ExitCode {
             config,
             as_of,
         } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
+        Command::History {
+            rules,
+            reports,
+            config,
+            as_of,
+            every,
+            format,
+        } => {
+            let source = match &rules {
+                Some(rules) => commands::Source::Files {
+                    rules,
+                    reports: &reports,
+                },
+                None => commands::Source::Ledger(config.as_deref()),
+            };
+            commands::history(source, as_of.unwrap_or_else(today), every, format)
+        }
         Command::Fetch {
             feed: Feed::Gdelt { config, from, to },
         } => commands::fetch_gdelt(config.as_deref(), from, to),

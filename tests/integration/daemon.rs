@@ -206,7 +206,7 @@ impl Drop for Daemon {
     }
 }
 
-fn copy_examples(d: &Daemon) -> usize {
+pub fn copy_examples(d: &Daemon) -> usize {
     let mut n = 0;
     for e in std::fs::read_dir(root().join("examples/reports")).unwrap() {
         let e = e.unwrap();

@@ -6,6 +6,7 @@ mod daemon;
 mod faults;
 mod feed;
 mod fuzz;
+mod history;
 mod httpd;
 mod properties;
 mod replay;
