@@ -604,6 +604,47 @@ fn point(reports: usize, commitments: usize, words: &[String]) {
         v["reports"]["read"],
         reports as f64 / wall
     );
+    if std::env::args().any(|a| a == "--history") || (reports, commitments) == (1_000_000, 1000) {
+        history_point(&rules, &reports_path, wall);
+    }
+}
+
+/// `history --format json` over the same data: every commitment's change points over the
+/// corpus's years, against the replay's wall time (target: at most twice it).
+fn history_point(rules: &Path, reports_path: &Path, replay_wall: f64) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pledgewatch"));
+    cmd.arg("history")
+        .arg("--rules")
+        .arg(rules)
+        .arg("--reports")
+        .arg(reports_path);
+    cmd.args(["--format", "json", "--as-of", "2026-11-27"]);
+    let (wall, cpu, rss, out) = measure(&mut cmd);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json output");
+    let commitments: Vec<&serde_json::Value> = v["agreements"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .flat_map(|a| a["commitments"].as_array().into_iter().flatten())
+                .collect()
+        })
+        .unwrap_or_default();
+    let changes: usize = commitments
+        .iter()
+        .map(|c| {
+            c["changes"].as_array().map_or(0, Vec::len)
+                + c["parties"].as_array().map_or(0, |p| {
+                    p.iter()
+                        .map(|p| p["changes"].as_array().map_or(0, Vec::len))
+                        .sum()
+                })
+        })
+        .sum();
+    println!(
+        "history of {} commitments: {changes} change points  wall {wall:>6.2} s  cpu {cpu:>6.2} s  peak RSS {rss:>7.1} MiB  ({:.2}x the replay)",
+        commitments.len(),
+        wall / replay_wall
+    );
 }
 
 fn main() {

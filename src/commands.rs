@@ -38,14 +38,17 @@ pub enum RulesSource<'a> {
 }
 
 /// Statuses in the chosen format; text is coloured only on a terminal without `NO_COLOR`.
+/// The HTML page needs more than the statuses: `html` makes it when it is asked for.
 fn render(
     format: Format,
     as_of: NaiveDate,
     counts: crate::replay::ReportCounts,
     statuses: &[crate::evaluate::AgreementStatus],
     set: &RuleSet,
+    html: impl FnOnce() -> String,
 ) -> String {
     match format {
+        Format::Html => html(),
         Format::Json => output::json(as_of, counts, statuses),
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -142,6 +145,56 @@ fn evidence_from_files(
     rules_dir: &Path,
     reports: &[PathBuf],
 ) -> Result<(RuleSet, crate::replay::EvidenceSet), u8> {
+    let inputs = inputs_from_files(rules_dir, reports)?;
+    Ok((inputs.set, inputs.evidence))
+}
+
+/// What a stateless command read: rules, their matcher, the report files and evidence.
+struct Inputs {
+    set: RuleSet,
+    compiled: CompiledRules,
+    files: Vec<PathBuf>,
+    evidence: crate::replay::EvidenceSet,
+}
+
+/// The reports of `files` that hit a commitment, for the scorecard's marks (a second,
+/// single-threaded pass: only the HTML page needs titles and addresses).
+fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::replay::MarkSet {
+    let mut marks = crate::replay::MarkSet::default();
+    let mut scratch = crate::matcher::Scratch::default();
+    for file in files {
+        crate::report::read_file(file, &ReadOptions::default(), &mut |item| {
+            if let crate::report::Item::Report(r) = item {
+                let hits = compiled.match_report(&r, &mut scratch);
+                marks.add(&r, &hits);
+            }
+        });
+    }
+    marks
+}
+
+/// The HTML scorecard of `statuses`, with the histories and marks it draws.
+fn html_page(
+    set: &RuleSet,
+    events: &[Vec<crate::evaluate::Event>],
+    statuses: &[crate::evaluate::AgreementStatus],
+    counts: crate::replay::ReportCounts,
+    as_of: NaiveDate,
+    marks: &crate::replay::MarkSet,
+) -> String {
+    let history = crate::history::history_all(set, events, as_of);
+    let marks = marks.per_commitment(set.commitment_count());
+    crate::html::scorecard(&crate::html::Scorecard {
+        as_of,
+        counts,
+        rules: set,
+        statuses,
+        history: &history,
+        marks: &marks,
+    })
+}
+
+fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8> {
     let set: RuleSet = rules::load_dir(rules_dir).map_err(|problems| {
         print_problems(&problems);
         exit::PROBLEMS
@@ -180,19 +233,36 @@ fn evidence_from_files(
     if let Some(p) = progress {
         p.finish();
     }
-    Ok((set, evidence))
+    Ok(Inputs {
+        set,
+        compiled,
+        files,
+        evidence,
+    })
 }
 
 /// `pledgewatch replay`: statuses from rules and report files, no state.
 pub fn replay(args: ReplayArgs) -> u8 {
-    let (set, evidence) = match evidence_from_files(&args.rules, &args.reports) {
+    let inputs = match inputs_from_files(&args.rules, &args.reports) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let events = evidence.events(set.commitment_count());
-    let statuses = evaluate_all(&set, &events, args.as_of);
-    let counts = evidence.counts();
-    if !print(&render(args.format, args.as_of, counts, &statuses, &set)) {
+    let set = &inputs.set;
+    let events = inputs.evidence.events(set.commitment_count());
+    let statuses = evaluate_all(set, &events, args.as_of);
+    let counts = inputs.evidence.counts();
+    let page = || {
+        let marks = marks_from_files(&inputs.compiled, &inputs.files);
+        html_page(set, &events, &statuses, counts, args.as_of, &marks)
+    };
+    if !print(&render(
+        args.format,
+        args.as_of,
+        counts,
+        &statuses,
+        set,
+        page,
+    )) {
         return exit::PROBLEMS;
     }
     let failed = statuses
@@ -386,8 +456,20 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
         Err(code) => return code,
     };
     let statuses = evaluate_all(&set, &events, as_of);
-    let mut text = render(format, as_of, counts, &statuses, &set);
-    if format != Format::Json {
+    let page = || {
+        let mut marks = crate::replay::MarkSet::default();
+        let mut scratch = crate::matcher::Scratch::default();
+        let read = ledger.reports(&mut |r| {
+            let hits = compiled.match_report(&r, &mut scratch);
+            marks.add(&r, &hits);
+        });
+        if let Err(e) = read {
+            eprintln!("{e}");
+        }
+        html_page(&set, &events, &statuses, counts, as_of, &marks)
+    };
+    let mut text = render(format, as_of, counts, &statuses, &set, page);
+    if format == Format::Text || format == Format::Markdown {
         text.push_str(&feed_lines(&config, format));
     }
     if !print(&text) {

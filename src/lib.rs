@@ -19,6 +19,7 @@ pub mod evaluate;
 pub mod feed;
 pub mod history;
 pub mod history_output;
+pub mod html;
 pub mod inbox;
 pub mod ledger;
 pub mod logging;

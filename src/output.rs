@@ -17,6 +17,8 @@ pub enum Format {
     Json,
     /// A Markdown report.
     Markdown,
+    /// A self-contained HTML scorecard with timelines.
+    Html,
 }
 
 #[derive(Serialize)]

@@ -78,6 +78,76 @@ impl EvidenceSet {
     }
 }
 
+/// A report that counts for a commitment, as the scorecard marks it on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// The report's date.
+    pub date: NaiveDate,
+    /// Evidence, talk or breach.
+    pub class: crate::matcher::Class,
+    /// The report's kind.
+    pub kind: crate::report::Kind,
+    /// Its actors.
+    pub actors: Vec<String>,
+    /// Its title (may be empty).
+    pub title: String,
+    /// Its outlet.
+    pub source: Option<String>,
+    /// Its address.
+    pub url: Option<String>,
+    /// Its id.
+    pub id: String,
+}
+
+/// What the scorecard shows of the reports that hit some commitment: one entry per report
+/// id (the later record wins, as for [`EvidenceSet`]).
+#[derive(Debug, Default)]
+pub struct MarkSet {
+    by_id: HashMap<Box<str>, (Mark, Box<[(u32, crate::matcher::Class)]>)>,
+}
+
+impl MarkSet {
+    /// Records a report that hit commitments (a report without hits replaces an earlier
+    /// record of its id with nothing).
+    pub fn add(&mut self, report: &Report, hits: &[Hit]) {
+        if hits.is_empty() {
+            self.by_id.remove(report.id.as_str());
+            return;
+        }
+        let mark = Mark {
+            date: report.date,
+            class: hits[0].class,
+            kind: report.kind,
+            actors: report.actors.clone(),
+            title: report.title.clone(),
+            source: report.source.clone(),
+            url: report.url.clone(),
+            id: report.id.clone(),
+        };
+        let hits = hits.iter().map(|h| (h.commitment, h.class)).collect();
+        self.by_id.insert(report.id.as_str().into(), (mark, hits));
+    }
+
+    /// The marks of each commitment (rule order over all agreements), by date.
+    pub fn per_commitment(&self, commitments: usize) -> Vec<Vec<Mark>> {
+        let mut out = vec![Vec::new(); commitments];
+        for (mark, hits) in self.by_id.values() {
+            for &(commitment, class) in hits.iter() {
+                if let Some(list) = out.get_mut(commitment as usize) {
+                    list.push(Mark {
+                        class,
+                        ..mark.clone()
+                    });
+                }
+            }
+        }
+        for list in &mut out {
+            list.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        }
+        out
+    }
+}
+
 /// Evaluates every agreement at `as_of` from per-commitment events (rule order).
 pub fn evaluate_all(
     rules: &RuleSet,

@@ -7,6 +7,7 @@ mod faults;
 mod feed;
 mod fuzz;
 mod history;
+mod html;
 mod httpd;
 mod properties;
 mod replay;
