@@ -77,7 +77,17 @@ details li { margin: 0.1rem 0; }
 
 /// The whole page.
 pub fn scorecard(card: &Scorecard<'_>) -> String {
-    let mut index = 0usize;
+    // where each agreement's commitments begin in the rule-order lists
+    let firsts: Vec<usize> = card
+        .rules
+        .agreements
+        .iter()
+        .scan(0, |next, a| {
+            let first = *next;
+            *next += a.commitments.len();
+            Some(first)
+        })
+        .collect();
     let page = html! {
         (DOCTYPE)
         html lang="en" {
@@ -94,10 +104,8 @@ pub fn scorecard(card: &Scorecard<'_>) -> String {
                     (card.counts.skipped) " skipped. Made by pledgewatch " (env!("CARGO_PKG_VERSION")) "."
                 }
                 (legend())
-                @for (a, status) in card.rules.agreements.iter().zip(card.statuses) {
-                    @let first = index;
-                    @let _ = { index += a.commitments.len(); };
-                    (agreement(card, a, status, first))
+                @for ((a, status), first) in card.rules.agreements.iter().zip(card.statuses).zip(&firsts) {
+                    (agreement(card, a, status, *first))
                 }
             }
         }

@@ -103,8 +103,11 @@ pub struct Mark {
 /// id (the later record wins, as for [`EvidenceSet`]).
 #[derive(Debug, Default)]
 pub struct MarkSet {
-    by_id: HashMap<Box<str>, (Mark, Box<[(u32, crate::matcher::Class)]>)>,
+    by_id: HashMap<Box<str>, (Mark, MarkHits)>,
 }
+
+/// The commitments a marked report hits, and how.
+type MarkHits = Box<[(u32, crate::matcher::Class)]>;
 
 impl MarkSet {
     /// Records a report that hit commitments (a report without hits replaces an earlier

@@ -158,7 +158,10 @@ fn hostile_titles_stay_text_and_only_web_addresses_are_links() {
     replay_html(&root().join("rules"), &reports, "2009-01-01", &page);
     let dom = rendered_dom(&browser, &page);
     assert!(!dom.contains("data-pwned=\""), "a hostile title ran");
-    assert!(dom.contains("data-pwned'"), "the hostile text is there, as text");
+    assert!(
+        dom.contains("data-pwned'"),
+        "the hostile text is there, as text"
+    );
     assert!(dom.contains("<title>pledgewatch scorecard as of 2009-01-01</title>"));
     assert!(!dom.contains("<img"), "an element was injected");
     assert_eq!(dom.matches("<svg").count(), 16, "no svg injected");
