@@ -8,7 +8,7 @@ use crate::evaluate::AgreementStatus;
 use crate::inbox::{self, Entry, EntryKind, Inbox};
 use crate::ledger::{self, AlertState, FileCounts, Ledger};
 use crate::matcher::{CompiledRules, Hit, Scratch};
-use crate::replay::{EvidenceSet, evaluate_all};
+use crate::replay::{EvidenceSet, MarkSet, evaluate_all};
 use crate::report::{Item, Location, ReadOptions, Report, read_file_mapped};
 use crate::rules::{self, RuleSet};
 use chrono::{NaiveDate, SecondsFormat, Utc};
@@ -58,6 +58,8 @@ struct Worker {
     rules: RuleSet,
     compiled: CompiledRules,
     evidence: EvidenceSet,
+    /// The reports behind the evidence, for the scorecard's marks.
+    marks: MarkSet,
     inbox: Inbox,
     sinks: Sinks,
     states: HashMap<AlertKey, AlertState>,
@@ -427,6 +429,7 @@ impl Worker {
             rules,
             compiled,
             evidence: EvidenceSet::default(),
+            marks: MarkSet::default(),
             inbox,
             sinks,
             states,
@@ -468,7 +471,11 @@ impl Worker {
 
     /// Re-matches every report of the ledger against the current rules.
     fn rebuild_evidence(&mut self) -> Result<(), String> {
-        self.evidence = self.ledger.evidence(&self.compiled)?;
+        let mut marks = MarkSet::default();
+        self.evidence = self
+            .ledger
+            .evidence_and_marks(&self.compiled, Some(&mut marks))?;
+        self.marks = marks;
         Ok(())
     }
 
@@ -687,7 +694,8 @@ impl Worker {
         let mut file_unreadable = false;
         let mut batch: Vec<(Report, Vec<Hit>)> = Vec::new();
         // What the evidence set gains once the file's transaction is committed.
-        let mut gained: Vec<(Box<str>, NaiveDate, Vec<Hit>)> = Vec::new();
+        // (Reports that hit a commitment are kept, without their body, for the scorecard.)
+        let mut gained: Vec<(Box<str>, NaiveDate, Vec<Hit>, Option<Report>)> = Vec::new();
         let mut failed: Option<String> = None;
         let compiled = &self.compiled;
         let map = |scratch: &mut Scratch, item: Item| match item {
@@ -707,11 +715,13 @@ impl Worker {
         };
         let mut write = |batch: &mut Vec<(Report, Vec<Hit>)>| -> Result<(), String> {
             ledger::put_reports(&tx, &name, batch.iter().map(|(r, _)| r))?;
-            gained.extend(
-                batch
-                    .drain(..)
-                    .map(|(r, hits)| (r.id.into_boxed_str(), r.date, hits)),
-            );
+            gained.extend(batch.drain(..).map(|(mut r, hits)| {
+                let shown = (!hits.is_empty()).then(|| {
+                    r.body = String::new();
+                    r.clone()
+                });
+                (r.id.into_boxed_str(), r.date, hits, shown)
+            }));
             Ok(())
         };
         let options = ReadOptions {
@@ -805,7 +815,11 @@ impl Worker {
         {
             return ledger_failed(entry, &e);
         }
-        for (id, date, hits) in gained {
+        for (id, date, hits, shown) in gained {
+            match shown {
+                Some(report) => self.marks.add(&report, &hits),
+                None => self.marks.forget(&id),
+            }
             self.evidence.insert(id, date, hits);
         }
         if counts.rejected > problems.len() {
@@ -881,7 +895,46 @@ impl Worker {
                 Err(e) => tracing::error!(error = %e, "cannot store alert states"),
             }
         }
+        self.write_scorecard(&events, &statuses, as_of);
         self.statuses = statuses;
+    }
+
+    /// Replaces `STATE/scorecard.html` (SPEC §6): written to a hidden name and renamed, so
+    /// a reader never sees half a page.
+    fn write_scorecard(
+        &self,
+        events: &[Vec<crate::evaluate::Event>],
+        statuses: &[crate::evaluate::AgreementStatus],
+        as_of: NaiveDate,
+    ) {
+        let totals = match self.ledger.counts() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot count the ledger's reports; scorecard.html not written");
+                return;
+            }
+        };
+        let counts = crate::replay::ReportCounts {
+            read: totals.reports,
+            rejected: totals.rejected,
+            skipped: totals.skipped,
+        };
+        let history = crate::history::history_all(&self.rules, events, as_of);
+        let marks = self.marks.per_commitment(self.rules.commitment_count());
+        let page = crate::html::scorecard(&crate::html::Scorecard {
+            as_of,
+            counts,
+            rules: &self.rules,
+            statuses,
+            history: &history,
+            marks: &marks,
+        });
+        let path = self.config.state_dir.join("scorecard.html");
+        let temp = self.config.state_dir.join(".scorecard.html.tmp");
+        let written = std::fs::write(&temp, page).and_then(|()| std::fs::rename(&temp, &path));
+        if let Err(e) = written {
+            tracing::error!(error = %e, path = %crate::problem::shown(&path), "cannot write the scorecard");
+        }
     }
 
     fn digest(&mut self) {

@@ -217,10 +217,22 @@ impl Ledger {
         &self,
         compiled: &crate::matcher::CompiledRules,
     ) -> Result<crate::replay::EvidenceSet, String> {
+        self.evidence_and_marks(compiled, None)
+    }
+
+    /// Like [`Ledger::evidence`], also filling `marks` (the scorecard's) in the same pass.
+    pub fn evidence_and_marks(
+        &self,
+        compiled: &crate::matcher::CompiledRules,
+        mut marks: Option<&mut crate::replay::MarkSet>,
+    ) -> Result<crate::replay::EvidenceSet, String> {
         let mut evidence = crate::replay::EvidenceSet::default();
         let mut scratch = crate::matcher::Scratch::default();
         self.reports(&mut |r| {
             let hits = compiled.match_report(&r, &mut scratch);
+            if let Some(m) = marks.as_deref_mut() {
+                m.add(&r, &hits);
+            }
             evidence.add(&r, hits);
         })?;
         Ok(evidence)

@@ -204,3 +204,63 @@ fn two_hundred_commitments_render() {
     assert_eq!(dom.matches("<svg class=\"timeline\"").count(), 200);
     assert_eq!(dom.matches("<tr class=\"commitment\"").count(), 200);
 }
+
+#[test]
+fn the_daemon_keeps_scorecard_html_and_status_writes_the_same_page() {
+    use super::daemon::{Daemon, copy_examples};
+    let d = Daemon::start("", "2026-11-27");
+    let n = copy_examples(&d);
+    d.wait_until(
+        "every example taken",
+        std::time::Duration::from_secs(30),
+        |d| d.count("state/processed") + d.count("state/rejected") >= n,
+    );
+    let page = d.path("state/scorecard.html");
+    let status = d.status_json("2026-11-27");
+    let commitments = status["agreements"][0]["commitments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    // the page follows the evaluations: wait until it shows every example's evidence
+    let evidence: u64 = commitments
+        .iter()
+        .map(|c| c["evidence"].as_u64().unwrap())
+        .sum();
+    d.wait_until(
+        "scorecard.html with every report",
+        std::time::Duration::from_secs(20),
+        |_| {
+            std::fs::read_to_string(&page)
+                .is_ok_and(|p| p.matches("class=\"mark evidence\"").count() as u64 == evidence)
+        },
+    );
+    assert!(!d.path("state/.scorecard.html.tmp").exists());
+    let from_daemon = std::fs::read_to_string(&page).unwrap();
+    for c in &commitments {
+        assert!(from_daemon.contains(&format!(
+            "data-status=\"{}\"",
+            c["status"].as_str().unwrap()
+        )));
+    }
+    // `status --format html` draws the same page from the ledger
+    let r = run(pledgewatch()
+        .args([
+            "status",
+            "--as-of",
+            "2026-11-27",
+            "--format",
+            "html",
+            "--config",
+        ])
+        .arg(&d.config));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let strip = |p: &str| p.split("Made by").nth(1).map(str::to_string);
+    assert_eq!(strip(&r.stdout), strip(&from_daemon));
+    if let Some(browser) = chromium() {
+        let dom = rendered_dom(&browser, &page);
+        assert_eq!(
+            dom.matches("<svg class=\"timeline\"").count(),
+            commitments.len()
+        );
+    }
+}
