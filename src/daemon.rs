@@ -404,6 +404,16 @@ fn ledger_failed(entry: &Entry, error: &str) -> Took {
     Took::Later
 }
 
+/// What the evidence set (and the scorecard's marks) gain from one report once its file's
+/// transaction is committed.
+struct Gained {
+    id: Box<str>,
+    date: NaiveDate,
+    hits: Vec<Hit>,
+    /// The report without its body, when it hit a commitment.
+    shown: Option<Report>,
+}
+
 /// A report after matching, with what the ledger and the evidence set need.
 enum Matched {
     Report(Report, Vec<Hit>),
@@ -695,7 +705,7 @@ impl Worker {
         let mut batch: Vec<(Report, Vec<Hit>)> = Vec::new();
         // What the evidence set gains once the file's transaction is committed.
         // (Reports that hit a commitment are kept, without their body, for the scorecard.)
-        let mut gained: Vec<(Box<str>, NaiveDate, Vec<Hit>, Option<Report>)> = Vec::new();
+        let mut gained: Vec<Gained> = Vec::new();
         let mut failed: Option<String> = None;
         let compiled = &self.compiled;
         let map = |scratch: &mut Scratch, item: Item| match item {
@@ -720,7 +730,12 @@ impl Worker {
                     r.body = String::new();
                     r.clone()
                 });
-                (r.id.into_boxed_str(), r.date, hits, shown)
+                Gained {
+                    id: r.id.into_boxed_str(),
+                    date: r.date,
+                    hits,
+                    shown,
+                }
             }));
             Ok(())
         };
@@ -815,7 +830,13 @@ impl Worker {
         {
             return ledger_failed(entry, &e);
         }
-        for (id, date, hits, shown) in gained {
+        for Gained {
+            id,
+            date,
+            hits,
+            shown,
+        } in gained
+        {
             match shown {
                 Some(report) => self.marks.add(&report, &hits),
                 None => self.marks.forget(&id),
