@@ -67,8 +67,11 @@ details { font-size: 0.85rem; margin-top: 0.2rem; }
 details li { margin: 0.1rem 0; }
 .evidence { color: #006b4f; } .talk { color: #555; } .breach { color: #8a2a63; }
 @page { size: A4; margin: 12mm; }
+th.status { width: 8.5rem; } th.date { width: 6.2rem; } th.what { width: 32%; }
 @media print {
-  body { max-width: none; margin: 0; font-size: 9pt; }
+  :root { font-size: 8pt; }
+  body { max-width: none; margin: 0; }
+  svg.timeline { height: 2.4rem; }
   tr.commitment, tr.strip { break-inside: avoid; }
   h2 { break-after: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -151,7 +154,7 @@ fn agreement(
             }
             (summary(status))
             table {
-                thead { tr { th { "Status" } th { "Commitment" } th { "Due" } th { "Last evidence" } th { "Reason" } } }
+                thead { tr { th.status { "Status" } th.what { "Commitment" } th.date { "Due" } th.date { "Last evidence" } th { "Reason" } } }
                 tbody {
                     @for (i, (c, s)) in a.commitments.iter().zip(&status.commitments).enumerate() {
                         @let h = history.and_then(|h| h.commitments.get(i));
@@ -215,7 +218,7 @@ fn commitment_rows(
                     (timeline(as_of, c, s, h, &marks))
                 }
                 details {
-                    summary { (marks.len()) " reports: " (s.evidence) " evidence, " (s.talk) " talk, " (s.breaches) " breaches" }
+                    summary { (marks.len()) (if marks.len() == 1 { " report: " } else { " reports: " }) (s.evidence) " evidence, " (s.talk) " talk, " (s.breaches) " breaches" }
                     ul {
                         @for m in marks {
                             li class=(m.class.as_str()) {
