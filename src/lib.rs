@@ -1,33 +1,25 @@
 //! pledgewatch holds parties to what they declared.
 //!
-//! Data flows one way: **file → parse ([`report`]) → match ([`matcher`]) → ledger →
-//! evaluate ([`evaluate`]) → alert**. Rules ([`rules`]) say what each commitment expects.
-//! The core (rules, reports, matching, evaluation) is synchronous and pure: the as-of date
-//! is an argument, never the clock, so every status can be reproduced and tested.
+//! Data flows one way: **file or feed → parse → match → ledger → evaluate (status,
+//! history) → alert and render**. The folders say who does what:
 //!
-//! The inbox is filled by people and by [`feed`]: `fetch gdelt` writes GDELT 2.0 rows into
-//! it the way a person drops a file (hidden name, then a rename), so the daemon treats both
-//! alike. The feed's decisions (slots, lists, filter, retries) are pure too
-//! ([`feed::gdelt`]); downloads and files stay in [`feed::fetch`].
+//! - [`engine`]: the functional core — rules, reports, matching, evaluation, history,
+//!   dates, schedules. Synchronous and deterministic: no tokio, no file system, no clock;
+//!   the as-of date is an argument, so every status can be reproduced and tested.
+//! - [`shell`]: the imperative shell around it — reading report files, the config, the
+//!   inbox watcher, the SQLite ledger, alerts, logging and the daemon's runtime.
+//! - [`render`]: what people and machines read — text, Markdown, JSON, CSV and the HTML
+//!   scorecard, from the engine's results.
+//! - [`feed`]: the GDELT 2.0 feed that fills the inbox by itself (its decisions pure in
+//!   [`feed::gdelt`], downloads and files in [`feed::fetch`]).
+//! - [`cli`]: the commands, thin wiring of the above for `main.rs`; [`exit`]: their exit
+//!   codes.
+//!
+//! Dependencies point one way: `cli` → `feed`, `shell` → `render` → `engine`.
 
-pub mod alert;
-pub mod commands;
-pub mod config;
-pub mod daemon;
-pub mod dates;
-pub mod evaluate;
+pub mod cli;
+pub mod engine;
+pub mod exit;
 pub mod feed;
-pub mod history;
-pub mod history_output;
-pub mod html;
-pub mod inbox;
-pub mod ledger;
-pub mod logging;
-pub mod matcher;
-pub mod output;
-pub mod problem;
-pub mod replay;
-pub mod report;
-pub mod rules;
-pub mod schedule;
-pub mod toml_fields;
+pub mod render;
+pub mod shell;

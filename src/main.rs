@@ -1,9 +1,9 @@
 //! The `pledgewatch` command: parse the command line, dispatch, map results to exit codes.
 
 use clap::{Parser, Subcommand};
-use pledgewatch::commands::{self, ReplayArgs, RulesSource};
-use pledgewatch::evaluate::Status;
-use pledgewatch::output::Format;
+use pledgewatch::cli::{self, ReplayArgs, RulesSource};
+use pledgewatch::engine::evaluate::Status;
+use pledgewatch::render::status::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,10 +77,10 @@ enum Command {
         as_of: Option<chrono::NaiveDate>,
         /// The status at the end of every year, quarter or month instead of change points.
         #[arg(long, value_parser = parse_every)]
-        every: Option<pledgewatch::history::Every>,
+        every: Option<pledgewatch::engine::history::Every>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: pledgewatch::history_output::HistoryFormat,
+        format: pledgewatch::render::history::HistoryFormat,
     },
     /// Fetch published event data into the inbox.
     Fetch {
@@ -123,8 +123,8 @@ enum Feed {
     },
 }
 
-fn parse_every(text: &str) -> Result<pledgewatch::history::Every, String> {
-    pledgewatch::history::Every::parse(text)
+fn parse_every(text: &str) -> Result<pledgewatch::engine::history::Every, String> {
+    pledgewatch::engine::history::Every::parse(text)
         .ok_or_else(|| format!("{text:?} is not a period (year, quarter, month)"))
 }
 
@@ -149,23 +149,23 @@ fn parse_status(text: &str) -> Result<Status, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let today = pledgewatch::dates::today_utc;
+    let today = pledgewatch::cli::today_utc;
     let code = match cli.command {
         Command::Run {
             config,
             as_of,
             log_format,
-        } => commands::run(config.as_deref(), as_of, log_format.as_deref()),
+        } => cli::run(config.as_deref(), as_of, log_format.as_deref()),
         Command::Status {
             config,
             as_of,
             format,
-        } => commands::status(config.as_deref(), as_of.unwrap_or_else(today), format),
+        } => cli::status(config.as_deref(), as_of.unwrap_or_else(today), format),
         Command::Explain {
             target,
             config,
             as_of,
-        } => commands::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
+        } => cli::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
         Command::History {
             rules,
             reports,
@@ -175,20 +175,20 @@ fn main() -> ExitCode {
             format,
         } => {
             let source = match &rules {
-                Some(rules) => commands::Source::Files {
+                Some(rules) => cli::Source::Files {
                     rules,
                     reports: &reports,
                 },
-                None => commands::Source::Ledger(config.as_deref()),
+                None => cli::Source::Ledger(config.as_deref()),
             };
-            commands::history(source, as_of.unwrap_or_else(today), every, format)
+            cli::history(source, as_of.unwrap_or_else(today), every, format)
         }
         Command::Fetch {
             feed: Feed::Gdelt { config, from, to },
-        } => commands::fetch_gdelt(config.as_deref(), from, to),
+        } => cli::fetch_gdelt(config.as_deref(), from, to),
         Command::Check { config, rules } => match &rules {
-            Some(dir) => commands::check(RulesSource::Dir(dir)),
-            None => commands::check(RulesSource::Config(config.as_deref())),
+            Some(dir) => cli::check(RulesSource::Dir(dir)),
+            None => cli::check(RulesSource::Config(config.as_deref())),
         },
         Command::Replay {
             rules,
@@ -196,10 +196,10 @@ fn main() -> ExitCode {
             as_of,
             format,
             fail_on,
-        } => commands::replay(ReplayArgs {
+        } => cli::replay(ReplayArgs {
             rules,
             reports,
-            as_of: as_of.unwrap_or_else(pledgewatch::dates::today_utc),
+            as_of: as_of.unwrap_or_else(pledgewatch::cli::today_utc),
             format,
             fail_on,
         }),

@@ -2,7 +2,7 @@
 //! Every report format on arbitrary bytes (the first byte picks the format): every record
 //! ends as a report, a rejection or a skip, and nothing panics.
 use libfuzzer_sys::fuzz_target;
-use pledgewatch::report::{Format, Item, read_bytes};
+use pledgewatch::engine::report::{Format, Item, read_bytes};
 
 const FORMATS: [Format; 5] = [Format::Toml, Format::Json, Format::JsonLines, Format::Markdown, Format::Gdelt];
 

@@ -21,7 +21,7 @@ use super::gdelt::{
     md5_hex, parse_list_line, plan,
 };
 use super::http::{BoundedError, Client, HttpError, read_bounded};
-use crate::config::GdeltFeed;
+use crate::shell::config::GdeltFeed;
 use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use std::collections::{HashMap, HashSet};
@@ -544,7 +544,7 @@ impl Fetcher<'_> {
                 continue;
             }
             csv_files += 1;
-            let limited = crate::report::Limited {
+            let limited = crate::shell::files::Limited {
                 inner: entry,
                 budget: &budget,
                 limit: self.max_size,

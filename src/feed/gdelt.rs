@@ -3,7 +3,7 @@
 //! are done, given up or waiting for a retry — with the decisions taken on them. Times are
 //! arguments, never the clock.
 
-use crate::alert::RepeatInterval;
+use crate::engine::dates::Interval;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -232,7 +232,7 @@ pub enum Verdict {
     Malformed(String),
 }
 
-use crate::report::gdelt_columns::{
+use crate::engine::report::gdelt_columns::{
     ACTOR1_COUNTRY, ACTOR2_COUNTRY, COUNT_2_0 as COLUMNS, IS_ROOT_EVENT, NUM_SOURCES,
 };
 
@@ -468,7 +468,7 @@ impl StreamState {
         slot: Slot,
         failure: &Failure,
         now: DateTime<Utc>,
-        give_up_after: &RepeatInterval,
+        give_up_after: &Interval,
     ) -> AfterFailure {
         let retry = self.retry.entry(slot).or_insert_with(|| Retry {
             first_failed: now,
@@ -571,12 +571,7 @@ pub enum Range {
 
 /// Decides the slots of one run, given the newest published slot; a regular run records
 /// its start in the state the first time.
-pub fn plan(
-    state: &mut StreamState,
-    range: Range,
-    newest: Slot,
-    backfill: &RepeatInterval,
-) -> Plan {
+pub fn plan(state: &mut StreamState, range: Range, newest: Slot, backfill: &Interval) -> Plan {
     let slots: Vec<Slot> = match range {
         Range::Regular => {
             let since = *state.since.get_or_insert_with(|| {
@@ -604,8 +599,8 @@ mod tests {
         Slot::parse(stamp).unwrap()
     }
 
-    fn interval(text: &str) -> RepeatInterval {
-        RepeatInterval::parse(text).unwrap()
+    fn interval(text: &str) -> Interval {
+        Interval::parse(text).unwrap()
     }
 
     #[test]

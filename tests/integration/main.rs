@@ -9,6 +9,7 @@ mod fuzz;
 mod history;
 mod html;
 mod httpd;
+mod layout;
 mod properties;
 mod replay;
 mod reports;

@@ -1,10 +1,10 @@
 //! Property: statuses never depend on the order in which reports arrive.
 
 use chrono::NaiveDate;
-use pledgewatch::matcher::{CompiledRules, Scratch};
-use pledgewatch::replay::{EvidenceSet, evaluate_all};
-use pledgewatch::report::{Kind, Report};
-use pledgewatch::rules;
+use pledgewatch::engine::matcher::{CompiledRules, Scratch};
+use pledgewatch::engine::replay::{EvidenceSet, evaluate_all};
+use pledgewatch::engine::report::{Kind, Report};
+use pledgewatch::engine::rules;
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
@@ -74,7 +74,7 @@ fn evaluate(
         evidence.add(r, compiled.match_report(r, &mut scratch));
     }
     let statuses = evaluate_all(set, &evidence.events(set.commitment_count()), as_of);
-    pledgewatch::output::json(as_of, evidence.counts(), &statuses)
+    pledgewatch::render::status::json(as_of, evidence.counts(), &statuses)
 }
 
 proptest! {
@@ -85,7 +85,7 @@ proptest! {
         seed in any::<u64>(),
         as_of_day in 0u32..8000,
     ) {
-        let set = rules::load_dir(&super::root().join("rules")).unwrap();
+        let set = pledgewatch::shell::rules_dir::load_dir(&super::root().join("rules")).unwrap();
         let compiled = CompiledRules::new(&set).unwrap();
         let reports: Vec<Report> = raw.into_iter().enumerate().map(|(i, r)| build(i, r)).collect();
         let mut shuffled = reports.clone();

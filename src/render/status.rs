@@ -1,9 +1,9 @@
 //! Rendering statuses: the JSON of SPEC §5, a text table for people at a terminal, and a
 //! Markdown report for analysts to paste.
 
-use crate::evaluate::{AgreementStatus, Status};
-use crate::replay::ReportCounts;
-use crate::rules::RuleSet;
+use crate::engine::evaluate::{AgreementStatus, Status};
+use crate::engine::replay::ReportCounts;
+use crate::engine::rules::RuleSet;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt::Write as _;

@@ -1,7 +1,7 @@
 //! Reading a spanned TOML tree field by field, so that every problem (not only the first)
 //! is reported with its line and column, and unknown keys are never accepted silently.
 
-use crate::problem::Problem;
+use crate::engine::problem::Problem;
 use chrono::NaiveDate;
 use std::ops::Range;
 use std::path::Path;

@@ -303,7 +303,7 @@ mod tests {
         let (err, _) = read(deep(6), 5);
         assert!(err.unwrap_err().contains("deeper than 5 levels"));
         // the parser itself takes the ceiling, and the limit answers past it
-        let ceiling = crate::report::MAX_JSON_DEPTH_CEILING;
+        let ceiling = crate::engine::report::MAX_JSON_DEPTH_CEILING;
         assert!(read(deep(ceiling), ceiling).0.is_ok());
         let err = read(deep(ceiling + 1), ceiling).0.unwrap_err();
         assert!(

@@ -1,33 +1,23 @@
 //! The `check` and `replay` commands: thin wiring of the core for the command line.
 
-use crate::config::{self, Config};
-use crate::evaluate::Status;
-use crate::matcher::CompiledRules;
-use crate::output::{self, Format};
-use crate::problem::Problem;
-use crate::replay::{Notice, evaluate_all, ingest};
-use crate::report::{ReadOptions, collect_inputs};
-use crate::rules::{self, RuleSet};
+use crate::engine::evaluate::Status;
+use crate::engine::matcher::CompiledRules;
+use crate::engine::problem::Problem;
+use crate::engine::replay::evaluate_all;
+use crate::engine::rules::RuleSet;
+use crate::render::status::{self, Format};
+use crate::shell::config::{self, Config};
+use crate::shell::files::{Notice, ingest};
+use crate::shell::files::{ReadOptions, collect_inputs};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Process exit codes.
-pub mod exit {
-    /// Success.
-    pub const OK: u8 = 0;
-    /// Invalid rules, missing inputs, unreadable files.
-    pub const PROBLEMS: u8 = 1;
-    /// A `--fail-on` status was found.
-    pub const FAIL_ON: u8 = 3;
-    /// Try again later (EX_TEMPFAIL): a feed left slots for a later run, or another run
-    /// holds the lock.
-    pub const TEMPFAIL: u8 = 75;
-    /// Bad configuration (EX_CONFIG).
-    pub const CONFIG: u8 = 78;
-}
+use crate::exit;
+
+pub use crate::shell::today_utc;
 
 /// Where `check` finds the rules.
 pub enum RulesSource<'a> {
@@ -42,19 +32,19 @@ pub enum RulesSource<'a> {
 fn render(
     format: Format,
     as_of: NaiveDate,
-    counts: crate::replay::ReportCounts,
-    statuses: &[crate::evaluate::AgreementStatus],
+    counts: crate::engine::replay::ReportCounts,
+    statuses: &[crate::engine::evaluate::AgreementStatus],
     set: &RuleSet,
     html: impl FnOnce() -> String,
 ) -> String {
     match format {
         Format::Html => html(),
-        Format::Json => output::json(as_of, counts, statuses),
+        Format::Json => status::json(as_of, counts, statuses),
         Format::Text => {
             let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            output::text(as_of, counts, statuses, colour)
+            status::text(as_of, counts, statuses, colour)
         }
-        Format::Markdown => output::markdown(as_of, counts, statuses, set),
+        Format::Markdown => status::markdown(as_of, counts, statuses, set),
     }
 }
 
@@ -91,7 +81,7 @@ pub fn check(source: RulesSource<'_>) -> u8 {
             }
         },
     };
-    match rules::load_dir(&dir) {
+    match crate::shell::rules_dir::load_dir(&dir) {
         Ok(set) => {
             let compiled = match CompiledRules::new(&set) {
                 Ok(c) => c,
@@ -144,7 +134,7 @@ pub struct ReplayArgs {
 fn evidence_from_files(
     rules_dir: &Path,
     reports: &[PathBuf],
-) -> Result<(RuleSet, crate::replay::EvidenceSet), u8> {
+) -> Result<(RuleSet, crate::engine::replay::EvidenceSet), u8> {
     let inputs = inputs_from_files(rules_dir, reports)?;
     Ok((inputs.set, inputs.evidence))
 }
@@ -154,17 +144,17 @@ struct Inputs {
     set: RuleSet,
     compiled: CompiledRules,
     files: Vec<PathBuf>,
-    evidence: crate::replay::EvidenceSet,
+    evidence: crate::engine::replay::EvidenceSet,
 }
 
 /// The reports of `files` that hit a commitment, for the scorecard's marks (a second,
 /// single-threaded pass: only the HTML page needs titles and addresses).
-fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::replay::MarkSet {
-    let mut marks = crate::replay::MarkSet::default();
-    let mut scratch = crate::matcher::Scratch::default();
+fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::engine::replay::MarkSet {
+    let mut marks = crate::engine::replay::MarkSet::default();
+    let mut scratch = crate::engine::matcher::Scratch::default();
     for file in files {
-        crate::report::read_file(file, &ReadOptions::default(), &mut |item| {
-            if let crate::report::Item::Report(r) = item {
+        crate::shell::files::read_file(file, &ReadOptions::default(), &mut |item| {
+            if let crate::engine::report::Item::Report(r) = item {
                 let hits = compiled.match_report(&r, &mut scratch);
                 marks.add(&r, &hits);
             }
@@ -176,15 +166,15 @@ fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::repla
 /// The HTML scorecard of `statuses`, with the histories and marks it draws.
 fn html_page(
     set: &RuleSet,
-    events: &[Vec<crate::evaluate::Event>],
-    statuses: &[crate::evaluate::AgreementStatus],
-    counts: crate::replay::ReportCounts,
+    events: &[Vec<crate::engine::evaluate::Event>],
+    statuses: &[crate::engine::evaluate::AgreementStatus],
+    counts: crate::engine::replay::ReportCounts,
     as_of: NaiveDate,
-    marks: &crate::replay::MarkSet,
+    marks: &crate::engine::replay::MarkSet,
 ) -> String {
-    let history = crate::history::history_all(set, events, as_of);
+    let history = crate::engine::history::history_all(set, events, as_of);
     let marks = marks.per_commitment(set.commitment_count());
-    crate::html::scorecard(&crate::html::Scorecard {
+    crate::render::html::scorecard(&crate::render::html::Scorecard {
         as_of,
         counts,
         rules: set,
@@ -195,7 +185,7 @@ fn html_page(
 }
 
 fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8> {
-    let set: RuleSet = rules::load_dir(rules_dir).map_err(|problems| {
+    let set: RuleSet = crate::shell::rules_dir::load_dir(rules_dir).map_err(|problems| {
         print_problems(&problems);
         exit::PROBLEMS
     })?;
@@ -290,10 +280,10 @@ pub enum Source<'a> {
 pub fn history(
     source: Source<'_>,
     as_of: NaiveDate,
-    every: Option<crate::history::Every>,
-    format: crate::history_output::HistoryFormat,
+    every: Option<crate::engine::history::Every>,
+    format: crate::render::history::HistoryFormat,
 ) -> u8 {
-    use crate::history_output::{self as out, HistoryFormat};
+    use crate::render::history::{self as out, HistoryFormat};
     let (set, events, counts) = match source {
         Source::Files { rules, reports } => match evidence_from_files(rules, reports) {
             Ok((set, evidence)) => {
@@ -307,7 +297,7 @@ pub fn history(
             Err(code) => return code,
         },
     };
-    let history = crate::history::history_all(&set, &events, as_of);
+    let history = crate::engine::history::history_all(&set, &events, as_of);
     let text = match (every, format) {
         (Some(e), f) => out::every(as_of, counts, &history, e, f),
         (None, HistoryFormat::Json) => out::json(as_of, counts, &history),
@@ -372,7 +362,7 @@ impl Progress {
     }
 }
 
-fn load_config(flag: Option<&Path>) -> Result<crate::config::Config, u8> {
+fn load_config(flag: Option<&Path>) -> Result<crate::shell::config::Config, u8> {
     let path = config::locate(flag);
     Config::load(&path).map_err(|problems| {
         print_problems(&problems);
@@ -384,9 +374,9 @@ fn load_config(flag: Option<&Path>) -> Result<crate::config::Config, u8> {
 /// and `explain`; or the exit code.
 fn ledger_view(
     config_flag: Option<&Path>,
-) -> Result<(Config, RuleSet, CompiledRules, crate::ledger::Ledger), u8> {
+) -> Result<(Config, RuleSet, CompiledRules, crate::shell::ledger::Ledger), u8> {
     let config = load_config(config_flag)?;
-    let set = rules::load_dir(&config.rules_dir).map_err(|problems| {
+    let set = crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(|problems| {
         print_problems(&problems);
         exit::PROBLEMS
     })?;
@@ -394,7 +384,7 @@ fn ledger_view(
         eprintln!("{}: {e}", config.rules_dir.display());
         exit::PROBLEMS
     })?;
-    let ledger = crate::ledger::Ledger::open_read_only(&config.state_dir).map_err(|e| {
+    let ledger = crate::shell::ledger::Ledger::open_read_only(&config.state_dir).map_err(|e| {
         eprintln!("{e}");
         exit::PROBLEMS
     })?;
@@ -408,8 +398,8 @@ fn ledger_evidence(
 ) -> Result<
     (
         RuleSet,
-        Vec<Vec<crate::evaluate::Event>>,
-        crate::replay::ReportCounts,
+        Vec<Vec<crate::engine::evaluate::Event>>,
+        crate::engine::replay::ReportCounts,
     ),
     u8,
 > {
@@ -423,11 +413,11 @@ fn ledger_events(
     _config: &Config,
     set: &RuleSet,
     compiled: &CompiledRules,
-    ledger: &crate::ledger::Ledger,
+    ledger: &crate::shell::ledger::Ledger,
 ) -> Result<
     (
-        Vec<Vec<crate::evaluate::Event>>,
-        crate::replay::ReportCounts,
+        Vec<Vec<crate::engine::evaluate::Event>>,
+        crate::engine::replay::ReportCounts,
     ),
     u8,
 > {
@@ -437,7 +427,7 @@ fn ledger_events(
     };
     let evidence = ledger.evidence(compiled).map_err(|e| fail(e.to_string()))?;
     let totals = ledger.counts().map_err(|e| fail(e.to_string()))?;
-    let counts = crate::replay::ReportCounts {
+    let counts = crate::engine::replay::ReportCounts {
         read: totals.reports,
         rejected: totals.rejected,
         skipped: totals.skipped,
@@ -457,8 +447,8 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
     };
     let statuses = evaluate_all(&set, &events, as_of);
     let page = || {
-        let mut marks = crate::replay::MarkSet::default();
-        let mut scratch = crate::matcher::Scratch::default();
+        let mut marks = crate::engine::replay::MarkSet::default();
+        let mut scratch = crate::engine::matcher::Scratch::default();
         let read = ledger.reports(&mut |r| {
             let hits = compiled.match_report(&r, &mut scratch);
             marks.add(&r, &hits);
@@ -534,8 +524,8 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
         );
         return exit::PROBLEMS;
     };
-    let mut scratch = crate::matcher::Scratch::default();
-    let mut evidence = crate::replay::EvidenceSet::default();
+    let mut scratch = crate::engine::matcher::Scratch::default();
+    let mut evidence = crate::engine::replay::EvidenceSet::default();
     let mut lines: Vec<(NaiveDate, String)> = Vec::new();
     let result = ledger.reports(&mut |r| {
         let hits = compiled.match_report(&r, &mut scratch);
@@ -545,7 +535,7 @@ pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8
                 .iter()
                 .filter(|d| {
                     d.commitment == index
-                        && d.breach == (hit.class == crate::matcher::Class::Breach)
+                        && d.breach == (hit.class == crate::engine::matcher::Class::Breach)
                 })
                 .map(|d| {
                     let block = if d.breach { "breach" } else { "evidence" };
@@ -651,10 +641,10 @@ pub fn run(config_flag: Option<&Path>, as_of: Option<NaiveDate>, log_format: Opt
     // Files the daemon creates (ledger, alerts file, .error files) are kept from other users;
     // the group (analysts) may read them.
     unsafe { libc::umask(0o027) };
-    let format = crate::logging::resolve(log_format.unwrap_or(&config.log_format));
-    crate::logging::init(format, &config.log_level);
+    let format = crate::shell::logging::resolve(log_format.unwrap_or(&config.log_format));
+    crate::shell::logging::init(format, &config.log_level);
     tracing::info!(config = %config.path.display(), rules = %config.rules_dir.display(), "starting pledgewatch {}", env!("CARGO_PKG_VERSION"));
-    crate::daemon::run(config, as_of)
+    crate::shell::daemon::run(config, as_of)
 }
 
 /// The fetcher's progress bar on a terminal (hidden elsewhere): slots done of all, rows
@@ -702,12 +692,12 @@ fn fetch_bar() -> indicatif::ProgressBar {
 
 /// The row filter of `[feed.gdelt]`; with `parties = []` the parties come from the rules.
 fn row_filter(config: &Config) -> Result<crate::feed::gdelt::RowFilter, u8> {
-    use crate::config::PartyFilter;
+    use crate::shell::config::PartyFilter;
     let parties = match &config.gdelt.parties {
         PartyFilter::All => None,
         PartyFilter::List(list) => Some(list.iter().cloned().collect()),
         PartyFilter::FromRules => {
-            let set = rules::load_dir(&config.rules_dir).map_err(|problems| {
+            let set = crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(|problems| {
                 print_problems(&problems);
                 exit::CONFIG
             })?;
@@ -748,8 +738,8 @@ pub fn fetch_gdelt(
         let bar = bar.clone();
         tracing_subscriber::fmt::writer::BoxMakeWriter::new(move || AboveBar(bar.clone()))
     };
-    crate::logging::init_with(
-        crate::logging::resolve(&config.log_format),
+    crate::shell::logging::init_with(
+        crate::shell::logging::resolve(&config.log_format),
         &config.log_level,
         writer,
     );

@@ -2,7 +2,7 @@
 //! deletes a file: a taken file is moved to `processed/` or `rejected/` (under a fresh name if
 //! the name is already used there), with a `NAME.error` file beside it saying why.
 
-use crate::report::is_hidden_or_partial;
+use crate::shell::files::is_hidden_or_partial;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
@@ -80,7 +80,8 @@ impl Inbox {
         let processed = state_dir.join("processed");
         let rejected = state_dir.join("rejected");
         for d in [dir, &processed, &rejected] {
-            std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", crate::problem::shown(d)))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| format!("{}: {e}", crate::engine::problem::shown(d)))?;
         }
         Ok(Inbox {
             dir: dir.to_path_buf(),
@@ -264,7 +265,7 @@ pub fn identity(path: &Path) -> std::io::Result<Identity> {
 /// The BLAKE3 hash of a file's content, hex, and the identity of the file it was read from,
 /// taken before the first byte was read.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, Identity)> {
-    let mut f = crate::report::open_for_reading(path, true)?;
+    let mut f = crate::shell::files::open_for_reading(path, true)?;
     let identity = Identity::of(&f.metadata()?);
     let mut h = blake3::Hasher::new();
     let mut buf = vec![0u8; 256 * 1024];

@@ -1,8 +1,8 @@
 //! The daemon's configuration file (SPEC §6). `check --config` reads it to find the rules.
 
-use crate::alert::RepeatInterval;
-use crate::problem::Problem;
-use crate::schedule::Cron;
+use crate::engine::dates::{Interval, parse_interval, parse_size};
+use crate::engine::problem::Problem;
+use crate::engine::schedule::Cron;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ pub struct Config {
     /// When to log a digest line per agreement.
     pub digest: Cron,
     /// How often an ongoing alert is repeated.
-    pub repeat_interval: RepeatInterval,
+    pub repeat_interval: Interval,
     /// Alerts JSONL file, if any.
     pub alerts_file: Option<PathBuf>,
     /// auto | text | json | journald.
@@ -73,11 +73,11 @@ pub struct GdeltFeed {
     /// Keep only rows with IsRootEvent = 1.
     pub root_events_only: bool,
     /// On the first run, how long before the newest slot to start.
-    pub backfill: RepeatInterval,
+    pub backfill: Interval,
     /// Per HTTP request.
     pub timeout: std::time::Duration,
     /// A slot still missing or broken this long after its time is given up.
-    pub give_up_after: RepeatInterval,
+    pub give_up_after: Interval,
 }
 
 #[derive(Deserialize)]
@@ -238,7 +238,7 @@ fn d_max_records() -> toml::Spanned<i64> {
     toml::Spanned::new(0..0, 10_000_000)
 }
 fn d_max_json_depth() -> toml::Spanned<i64> {
-    toml::Spanned::new(0..0, crate::report::DEFAULT_MAX_JSON_DEPTH as i64)
+    toml::Spanned::new(0..0, crate::engine::report::DEFAULT_MAX_JSON_DEPTH as i64)
 }
 fn d_max_line() -> toml::Spanned<String> {
     spanned("16MiB")
@@ -298,52 +298,6 @@ pub fn locate(flag: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Parses a byte size: `"256MiB"`, `"10MB"`, `"4096"`.
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let n: u64 = t[..digits]
-        .parse()
-        .map_err(|_| format!("invalid size {text:?}"))?;
-    let mult: u64 = match t[digits..].trim() {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        "KB" | "kB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        other => {
-            return Err(format!(
-                "invalid size {text:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)"
-            ));
-        }
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size {text:?} is too large"))
-}
-
-/// Parses a short interval: `"500ms"`, `"30s"`, `"5m"`, `"1h"`.
-pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
-    let t = text.trim();
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    let n: u64 = t[..digits].parse().map_err(|_| {
-        format!("invalid interval {text:?} (expected e.g. \"500ms\", \"30s\", \"5m\")")
-    })?;
-    let ms = match &t[digits..] {
-        "ms" => n,
-        "s" => n * 1000,
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        other => {
-            return Err(format!(
-                "invalid interval {text:?}: unknown unit {other:?} (use ms, s, m, h)"
-            ));
-        }
-    };
-    Ok(std::time::Duration::from_millis(ms))
-}
-
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
@@ -393,7 +347,7 @@ impl Config {
                 .map(|_| ())
                 .map_err(|e| format!("schedule.digest: {e}")),
         );
-        let repeat = RepeatInterval::parse(raw.alerts.repeat_interval.get_ref());
+        let repeat = Interval::parse(raw.alerts.repeat_interval.get_ref());
         check(
             &raw.alerts.repeat_interval,
             repeat
@@ -447,7 +401,7 @@ impl Config {
             },
         );
         let max_depth = *raw.inbox.max_json_depth.get_ref();
-        let ceiling = crate::report::MAX_JSON_DEPTH_CEILING as i64;
+        let ceiling = crate::engine::report::MAX_JSON_DEPTH_CEILING as i64;
         check(
             &toml::Spanned::new(raw.inbox.max_json_depth.span(), String::new()),
             if (1..=ceiling).contains(&max_depth) {
@@ -572,7 +526,7 @@ fn gdelt_feed(
         );
     }
     let mut interval = |field: &toml::Spanned<String>, key: &str| {
-        RepeatInterval::parse(field.get_ref())
+        Interval::parse(field.get_ref())
             .map_err(|e| fail(field.span(), format!("feed.gdelt.{key}: {e}")))
             .ok()
     };

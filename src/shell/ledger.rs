@@ -5,7 +5,7 @@
 //! interrupted by a crash, is recognised), counts of refused records, and each
 //! commitment's last status and last alert time (so that a restart does not repeat alerts).
 
-use crate::report::Report;
+use crate::engine::report::Report;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
@@ -215,19 +215,19 @@ impl Ledger {
     /// Every stored report matched against `compiled`: the evidence the statuses come from.
     pub fn evidence(
         &self,
-        compiled: &crate::matcher::CompiledRules,
-    ) -> Result<crate::replay::EvidenceSet, String> {
+        compiled: &crate::engine::matcher::CompiledRules,
+    ) -> Result<crate::engine::replay::EvidenceSet, String> {
         self.evidence_and_marks(compiled, None)
     }
 
     /// Like [`Ledger::evidence`], also filling `marks` (the scorecard's) in the same pass.
     pub fn evidence_and_marks(
         &self,
-        compiled: &crate::matcher::CompiledRules,
-        mut marks: Option<&mut crate::replay::MarkSet>,
-    ) -> Result<crate::replay::EvidenceSet, String> {
-        let mut evidence = crate::replay::EvidenceSet::default();
-        let mut scratch = crate::matcher::Scratch::default();
+        compiled: &crate::engine::matcher::CompiledRules,
+        mut marks: Option<&mut crate::engine::replay::MarkSet>,
+    ) -> Result<crate::engine::replay::EvidenceSet, String> {
+        let mut evidence = crate::engine::replay::EvidenceSet::default();
+        let mut scratch = crate::engine::matcher::Scratch::default();
         self.reports(&mut |r| {
             let hits = compiled.match_report(&r, &mut scratch);
             if let Some(m) = marks.as_deref_mut() {
@@ -372,21 +372,23 @@ mod tests {
     fn stores_and_replaces_reports() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(dir.path()).unwrap();
-        let r = Report::from_raw(crate::report::RawReport {
+        let r = Report::from_raw(crate::engine::report::RawReport {
             fields: vec![
                 (
                     "date".into(),
-                    crate::report::RawValue::Str("2010-01-01".into()),
+                    crate::engine::report::RawValue::Str("2010-01-01".into()),
                     0,
                 ),
                 (
                     "actors".into(),
-                    crate::report::RawValue::List(vec![crate::report::RawValue::Str("KGZ".into())]),
+                    crate::engine::report::RawValue::List(vec![
+                        crate::engine::report::RawValue::Str("KGZ".into()),
+                    ]),
                     0,
                 ),
                 (
                     "kind".into(),
-                    crate::report::RawValue::Str("action".into()),
+                    crate::engine::report::RawValue::Str("action".into()),
                     0,
                 ),
             ],

@@ -2,15 +2,16 @@
 //! systemd notifications) drives one worker thread that owns the ledger and the engine and
 //! does all file and database work, one job at a time.
 
-use crate::alert::{self, AlertKey, Sinks};
-use crate::config::Config;
-use crate::evaluate::AgreementStatus;
-use crate::inbox::{self, Entry, EntryKind, Inbox};
-use crate::ledger::{self, AlertState, FileCounts, Ledger};
-use crate::matcher::{CompiledRules, Hit, Scratch};
-use crate::replay::{EvidenceSet, MarkSet, evaluate_all};
-use crate::report::{Item, Location, ReadOptions, Report, read_file_mapped};
-use crate::rules::{self, RuleSet};
+use crate::engine::evaluate::AgreementStatus;
+use crate::engine::matcher::{CompiledRules, Hit, Scratch};
+use crate::engine::replay::{EvidenceSet, MarkSet, evaluate_all};
+use crate::engine::report::{Item, Location, Report};
+use crate::engine::rules::RuleSet;
+use crate::shell::alert::{self, AlertKey, Sinks};
+use crate::shell::config::Config;
+use crate::shell::files::{ReadOptions, read_file_mapped};
+use crate::shell::inbox::{self, Entry, EntryKind, Inbox};
+use crate::shell::ledger::{self, AlertState, FileCounts, Ledger};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use sd_notify::NotifyState;
 use std::collections::{HashMap, HashSet};
@@ -79,7 +80,7 @@ fn notify(states: &[NotifyState<'_>]) {
 
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process exit code.
 pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
-    let rules = match rules::load_dir(&config.rules_dir) {
+    let rules = match crate::shell::rules_dir::load_dir(&config.rules_dir) {
         Ok(r) => r,
         Err(problems) => {
             for p in &problems {
@@ -89,7 +90,7 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
                 count = problems.len(),
                 "the rules are invalid; not starting"
             );
-            return crate::commands::exit::PROBLEMS;
+            return crate::exit::PROBLEMS;
         }
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -99,7 +100,7 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the runtime");
-            return crate::commands::exit::PROBLEMS;
+            return crate::exit::PROBLEMS;
         }
     };
     runtime.block_on(main_loop(config, as_of, rules))
@@ -115,7 +116,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         Ok(i) => i,
         Err(e) => {
             tracing::error!(error = %e, "cannot prepare the inbox and state folders");
-            return crate::commands::exit::PROBLEMS;
+            return crate::exit::PROBLEMS;
         }
     };
     // The watch is set up before the worker's first scan, so no file can slip between them.
@@ -127,7 +128,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         Ok(w) => w,
         Err(e) => {
             tracing::error!(error = %e, "cannot create the inotify watcher");
-            return crate::commands::exit::PROBLEMS;
+            return crate::exit::PROBLEMS;
         }
     };
     if let Err(e) = notify::Watcher::watch(
@@ -135,8 +136,8 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         &config.inbox_dir,
         notify::RecursiveMode::NonRecursive,
     ) {
-        tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), error = %e, "cannot watch the inbox");
-        return crate::commands::exit::PROBLEMS;
+        tracing::error!(inbox = %crate::engine::problem::shown(&config.inbox_dir), error = %e, "cannot watch the inbox");
+        return crate::exit::PROBLEMS;
     }
     // The inbox folder being watched, by device and inode: if it is deleted (and perhaps
     // recreated), the watch is set up again on the new folder.
@@ -165,7 +166,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         Ok(w) => w,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the worker thread");
-            return crate::commands::exit::PROBLEMS;
+            return crate::exit::PROBLEMS;
         }
     };
 
@@ -176,7 +177,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     );
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = signals else {
         tracing::error!("cannot install signal handlers");
-        return crate::commands::exit::PROBLEMS;
+        return crate::exit::PROBLEMS;
     };
     let mut rescan = tokio::time::interval(
         config
@@ -187,7 +188,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     let watchdog = sd_notify::watchdog_enabled().map(|d| d / 2);
     let mut watchdog_tick =
         tokio::time::interval(watchdog.unwrap_or(std::time::Duration::from_secs(3600)));
-    let until = |cron: &crate::schedule::Cron| {
+    let until = |cron: &crate::engine::schedule::Cron| {
         let now = Utc::now();
         let next = cron
             .next_after(now)
@@ -197,7 +198,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
     let evaluate_at = tokio::time::sleep_until(until(&config.evaluate));
     let digest_at = tokio::time::sleep_until(until(&config.digest));
     tokio::pin!(evaluate_at, digest_at);
-    let mut code = crate::commands::exit::OK;
+    let mut code = crate::exit::OK;
     // The schedules in force; a reload may change them.
     let mut schedules = config.clone();
     let send = |job: Job| {
@@ -261,10 +262,10 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                 if now != watched {
                     let _ = notify::Watcher::unwatch(&mut watcher, &config.inbox_dir);
                     match now {
-                        None => tracing::error!(inbox = %crate::problem::shown(&config.inbox_dir), "the inbox folder is gone; waiting for it to come back"),
+                        None => tracing::error!(inbox = %crate::engine::problem::shown(&config.inbox_dir), "the inbox folder is gone; waiting for it to come back"),
                         Some(_) => match notify::Watcher::watch(&mut watcher, &config.inbox_dir, notify::RecursiveMode::NonRecursive) {
                             Ok(()) => {
-                                tracing::warn!(inbox = %crate::problem::shown(&config.inbox_dir), "the inbox folder was replaced; watching the new one");
+                                tracing::warn!(inbox = %crate::engine::problem::shown(&config.inbox_dir), "the inbox folder was replaced; watching the new one");
                                 send(Job::Scan(HashSet::new()));
                             }
                             Err(e) => tracing::error!(error = %e, "cannot watch the new inbox folder"),
@@ -301,12 +302,12 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
                 }
                 Some(Event::Fatal(message)) => {
                     tracing::error!(error = %message, "stopping");
-                    code = crate::commands::exit::PROBLEMS;
+                    code = crate::exit::PROBLEMS;
                     break;
                 }
                 None => {
                     tracing::error!("the worker thread ended unexpectedly");
-                    code = crate::commands::exit::PROBLEMS;
+                    code = crate::exit::PROBLEMS;
                     break;
                 }
             },
@@ -321,7 +322,7 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         .is_err()
     {
         tracing::error!("the worker thread panicked");
-        code = crate::commands::exit::PROBLEMS;
+        code = crate::exit::PROBLEMS;
     }
     tracing::info!("stopped");
     code
@@ -400,7 +401,7 @@ enum Took {
 /// The ledger could not be read or written: nothing of the file was kept; it stays in the
 /// inbox to be tried again.
 fn ledger_failed(entry: &Entry, error: &str) -> Took {
-    tracing::error!(file = %crate::problem::shown(&entry.path), error = %error, "ledger error; nothing of the file was kept; it stays in the inbox and will be taken again");
+    tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %error, "ledger error; nothing of the file was kept; it stays in the inbox and will be taken again");
     Took::Later
 }
 
@@ -417,7 +418,7 @@ struct Gained {
 /// A report after matching, with what the ledger and the evidence set need.
 enum Matched {
     Report(Report, Vec<Hit>),
-    Rejected(crate::report::Rejection),
+    Rejected(crate::engine::report::Rejection),
     Skipped,
 }
 
@@ -494,7 +495,7 @@ impl Worker {
     /// setup or new schedules are applied at restart (a warning says so); the schedules are
     /// handed back to the main loop.
     fn reload(&mut self) -> Result<(String, Box<Config>), String> {
-        let refuse = |problems: Vec<crate::problem::Problem>, what: &str| {
+        let refuse = |problems: Vec<crate::engine::problem::Problem>, what: &str| {
             for p in &problems {
                 tracing::error!(problem = %p, "{p}");
             }
@@ -506,7 +507,8 @@ impl Worker {
             summary
         };
         let config = Config::load(&self.config.path).map_err(|p| refuse(p, "config"))?;
-        let set = rules::load_dir(&config.rules_dir).map_err(|p| refuse(p, "rules"))?;
+        let set =
+            crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(|p| refuse(p, "rules"))?;
         let compiled = CompiledRules::new(&set)?;
         for (key, changed) in [
             ("inbox_dir", config.inbox_dir != self.config.inbox_dir),
@@ -563,7 +565,7 @@ impl Worker {
         let entries = match self.inbox.ready(complete) {
             Ok(e) => e,
             Err(e) => {
-                tracing::error!(inbox = %crate::problem::shown(&self.inbox.dir), error = %e, "cannot list the inbox");
+                tracing::error!(inbox = %crate::engine::problem::shown(&self.inbox.dir), error = %e, "cannot list the inbox");
                 return false;
             }
         };
@@ -592,7 +594,7 @@ impl Worker {
                 let attempts = self.retry.get(&entry.name).map_or(0, |r| r.1) + 1;
                 let delay = std::time::Duration::from_millis(250 << attempts.min(8))
                     .min(std::time::Duration::from_secs(60));
-                tracing::warn!(file = %crate::problem::shown(&entry.path), attempts, retry_in_ms = delay.as_millis() as u64, "will try the file again");
+                tracing::warn!(file = %crate::engine::problem::shown(&entry.path), attempts, retry_in_ms = delay.as_millis() as u64, "will try the file again");
                 self.retry
                     .insert(entry.name.clone(), (now + delay, attempts));
             } else {
@@ -606,13 +608,13 @@ impl Worker {
         match inbox::move_unique(&entry.path, &self.inbox.rejected, &entry.name) {
             Ok(to) => {
                 if let Err(e) = inbox::write_error(&to, &format!("{why}\n")) {
-                    tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
+                    tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
                 }
                 let _ = inbox::sync_dir(&self.inbox.rejected);
-                tracing::warn!(file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), reason = %why, "file rejected");
+                tracing::warn!(file = %crate::engine::problem::shown(&entry.path), moved_to = %crate::engine::problem::shown(&to), reason = %why, "file rejected");
             }
             Err(e) => {
-                tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a rejected file")
+                tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %e, "cannot move a rejected file")
             }
         }
     }
@@ -651,11 +653,14 @@ impl Worker {
             .unwrap_or_default();
         let (hash, identity) = match inbox::hash_file(&entry.path) {
             Ok((h, identity)) => (
-                format!("{h}.{}", crate::problem::escape_controls(&extension)),
+                format!(
+                    "{h}.{}",
+                    crate::engine::problem::escape_controls(&extension)
+                ),
                 identity,
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::info!(file = %crate::problem::shown(&entry.path), "file gone before it was opened; nothing to take");
+                tracing::info!(file = %crate::engine::problem::shown(&entry.path), "file gone before it was opened; nothing to take");
                 return Took::Nothing;
             }
             Err(e) => {
@@ -675,22 +680,22 @@ impl Worker {
                 match inbox::move_unique(&entry.path, dir, &entry.name) {
                     Ok(to) => {
                         tracing::info!(
-                            file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
+                            file = %crate::engine::problem::shown(&entry.path), moved_to = %crate::engine::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
                             "file already taken (identical content); nothing counted again"
                         );
                         if taken.outcome == "rejected" {
                             let why = format!(
                                 "identical to {}, taken {} and rejected; see its .error file\n",
-                                crate::problem::escape_controls(&taken.name),
+                                crate::engine::problem::escape_controls(&taken.name),
                                 taken.taken
                             );
                             if let Err(e) = inbox::write_error(&to, &why) {
-                                tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
+                                tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
                             }
                         }
                     }
                     Err(e) => {
-                        tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a file")
+                        tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %e, "cannot move a file")
                     }
                 }
                 return Took::Nothing;
@@ -791,7 +796,7 @@ impl Worker {
             return ledger_failed(entry, &e);
         }
         if self.stop.load(Ordering::SeqCst) {
-            tracing::info!(file = %crate::problem::shown(&entry.path), "stopping: nothing of the file was kept; it stays in the inbox and will be taken again");
+            tracing::info!(file = %crate::engine::problem::shown(&entry.path), "stopping: nothing of the file was kept; it stays in the inbox and will be taken again");
             return Took::Nothing;
         }
         // The file must be the one that was hashed and read, unchanged: otherwise what was
@@ -804,17 +809,17 @@ impl Worker {
                 match inbox::write_error_alone(&self.inbox.rejected, &entry.name, why) {
                     Ok(to) => {
                         let _ = inbox::sync_dir(&self.inbox.rejected);
-                        tracing::warn!(file = %crate::problem::shown(&entry.path), error_file = %crate::problem::shown(&to), reason = why.trim_end(), "file rejected");
+                        tracing::warn!(file = %crate::engine::problem::shown(&entry.path), error_file = %crate::engine::problem::shown(&to), reason = why.trim_end(), "file rejected");
                     }
                     Err(e) => {
-                        tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "deleted while being read; nothing of it was kept; cannot write the .error file")
+                        tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %e, "deleted while being read; nothing of it was kept; cannot write the .error file")
                     }
                 }
                 return Took::Nothing;
             }
             _ => {
                 drop(tx);
-                tracing::warn!(file = %crate::problem::shown(&entry.path), "changed while being read (written, truncated or replaced); nothing of this reading was kept; it will be read again");
+                tracing::warn!(file = %crate::engine::problem::shown(&entry.path), "changed while being read (written, truncated or replaced); nothing of this reading was kept; it will be read again");
                 return Took::Later;
             }
         }
@@ -867,24 +872,24 @@ impl Worker {
                 if !problems.is_empty()
                     && let Err(e) = inbox::write_error(&to, &(problems.join("\n") + "\n"))
                 {
-                    tracing::error!(file = %crate::problem::shown(&to), error = %e, "cannot write the .error file");
+                    tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
                 }
                 let _ = inbox::sync_dir(&dir);
                 for p in problems.iter().take(refused.min(20)) {
-                    tracing::warn!(file = %crate::problem::shown(&entry.path), problem = %p, "record refused");
+                    tracing::warn!(file = %crate::engine::problem::shown(&entry.path), problem = %p, "record refused");
                 }
                 if counts.skipped > 0
                     && let Some(p) = problems.last()
                 {
-                    tracing::info!(file = %crate::problem::shown(&entry.path), problem = %p, "rows skipped");
+                    tracing::info!(file = %crate::engine::problem::shown(&entry.path), problem = %p, "rows skipped");
                 }
                 tracing::info!(
-                    file = %crate::problem::shown(&entry.path), moved_to = %crate::problem::shown(&to), reports = counts.reports,
+                    file = %crate::engine::problem::shown(&entry.path), moved_to = %crate::engine::problem::shown(&to), reports = counts.reports,
                     rejected = counts.rejected, skipped = counts.skipped, "file taken"
                 );
             }
             Err(e) => {
-                tracing::error!(file = %crate::problem::shown(&entry.path), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
+                tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %e, "cannot move a taken file; it is known by its hash and will be moved at the next scan")
             }
         }
         if counts.reports > 0 {
@@ -895,7 +900,7 @@ impl Worker {
     }
 
     fn as_of(&self) -> NaiveDate {
-        self.as_of.unwrap_or_else(crate::dates::today_utc)
+        self.as_of.unwrap_or_else(crate::shell::today_utc)
     }
 
     fn evaluate(&mut self) {
@@ -924,8 +929,8 @@ impl Worker {
     /// a reader never sees half a page.
     fn write_scorecard(
         &self,
-        events: &[Vec<crate::evaluate::Event>],
-        statuses: &[crate::evaluate::AgreementStatus],
+        events: &[Vec<crate::engine::evaluate::Event>],
+        statuses: &[crate::engine::evaluate::AgreementStatus],
         as_of: NaiveDate,
     ) {
         let totals = match self.ledger.counts() {
@@ -935,14 +940,14 @@ impl Worker {
                 return;
             }
         };
-        let counts = crate::replay::ReportCounts {
+        let counts = crate::engine::replay::ReportCounts {
             read: totals.reports,
             rejected: totals.rejected,
             skipped: totals.skipped,
         };
-        let history = crate::history::history_all(&self.rules, events, as_of);
+        let history = crate::engine::history::history_all(&self.rules, events, as_of);
         let marks = self.marks.per_commitment(self.rules.commitment_count());
-        let page = crate::html::scorecard(&crate::html::Scorecard {
+        let page = crate::render::html::scorecard(&crate::render::html::Scorecard {
             as_of,
             counts,
             rules: &self.rules,
@@ -954,7 +959,7 @@ impl Worker {
         let temp = self.config.state_dir.join(".scorecard.html.tmp");
         let written = std::fs::write(&temp, page).and_then(|()| std::fs::rename(&temp, &path));
         if let Err(e) = written {
-            tracing::error!(error = %e, path = %crate::problem::shown(&path), "cannot write the scorecard");
+            tracing::error!(error = %e, path = %crate::engine::problem::shown(&path), "cannot write the scorecard");
         }
     }
 
@@ -964,7 +969,7 @@ impl Worker {
         }
         for a in &self.statuses {
             let mut counts: Vec<(String, usize)> = Vec::new();
-            for s in crate::evaluate::Status::ALL {
+            for s in crate::engine::evaluate::Status::ALL {
                 let n = a.commitments.iter().filter(|c| c.status == s).count();
                 if n > 0 {
                     counts.push((s.as_str().to_string(), n));

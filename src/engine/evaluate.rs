@@ -1,9 +1,9 @@
 //! The status semantics of SPEC §4: pure functions of a commitment, the dated hits of its
 //! reports, and an as-of date.
 
-use crate::matcher::Class;
-use crate::report::Kind;
-use crate::rules::{Agreement, Commitment, FollowUp, Timing};
+use crate::engine::matcher::Class;
+use crate::engine::report::Kind;
+use crate::engine::rules::{Agreement, Commitment, FollowUp, Timing};
 use chrono::NaiveDate;
 use std::fmt;
 
@@ -205,12 +205,7 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
                 .iter()
                 .enumerate()
                 .map(|(i, party)| {
-                    let bit = 1u64 << i;
-                    let mine: Vec<Event> = events
-                        .iter()
-                        .filter(|e| e.parties & bit != 0)
-                        .copied()
-                        .collect();
+                    let mine = party_events(events, i);
                     party_status(c, &mine, as_of, std::slice::from_ref(party))
                 })
                 .collect();
@@ -255,6 +250,17 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
         parties,
         reason,
     }
+}
+
+/// The events of reports with the commitment's `i`-th party among their actors (the scope
+/// of that party for `follow_up_by = "each"`).
+pub fn party_events(events: &[Event], i: usize) -> Vec<Event> {
+    let bit = 1u64 << i;
+    events
+        .iter()
+        .filter(|e| e.parties & bit != 0)
+        .copied()
+        .collect()
 }
 
 /// The SPEC §4 rules for one actor scope. `who` names the parties in the reason.
@@ -481,9 +487,9 @@ impl Reason<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dates::Duration;
-    use crate::rules::{Matcher, Severity};
-    use crate::schedule::Cron;
+    use crate::engine::dates::Duration;
+    use crate::engine::rules::{Matcher, Severity};
+    use crate::engine::schedule::Cron;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

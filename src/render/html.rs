@@ -4,11 +4,11 @@
 //! from its start to the as-of date. Built with maud, which escapes every text it is given;
 //! links are made only of `http(s)` addresses.
 
-use crate::evaluate::{AgreementStatus, CommitmentStatus, Status};
-use crate::history::{AgreementHistory, Change, CommitmentHistory};
-use crate::matcher::Class;
-use crate::replay::{Mark, ReportCounts};
-use crate::rules::{Agreement, Commitment, RuleSet};
+use crate::engine::evaluate::{AgreementStatus, CommitmentStatus, Status};
+use crate::engine::history::{AgreementHistory, Change, CommitmentHistory};
+use crate::engine::matcher::Class;
+use crate::engine::replay::{Mark, ReportCounts};
+use crate::engine::rules::{Agreement, Commitment, RuleSet};
 use chrono::NaiveDate;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 

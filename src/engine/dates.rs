@@ -4,7 +4,7 @@
 //! kept as two counts and added to a date the way the spec fixes: months first, clamped to
 //! the end of the month, then days.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use std::fmt;
 
 /// A span of time as written in rule files: `"45d"`, `"1y6mo"`, `"2w"`.
@@ -161,9 +161,94 @@ fn check_year(d: NaiveDate) -> Result<NaiveDate, String> {
     }
 }
 
-/// Today's UTC date: the default as-of date. Only the shell calls this.
-pub fn today_utc() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+/// Parses a byte size: `"256MiB"`, `"10MB"`, `"4096"`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let n: u64 = t[..digits]
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}"))?;
+    let mult: u64 = match t[digits..].trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "invalid size {text:?}: unknown unit {other:?} (use B, KiB, MiB, GiB, kB, MB, GB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size {text:?} is too large"))
+}
+
+/// Parses a short interval: `"500ms"`, `"30s"`, `"5m"`, `"1h"`.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let n: u64 = t[..digits].parse().map_err(|_| {
+        format!("invalid interval {text:?} (expected e.g. \"500ms\", \"30s\", \"5m\")")
+    })?;
+    let ms = match &t[digits..] {
+        "ms" => n,
+        "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        other => {
+            return Err(format!(
+                "invalid interval {text:?}: unknown unit {other:?} (use ms, s, m, h)"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// A span of time given in config: calendar terms (`7d`, `1mo`) plus an exact part (`30s`,
+/// `12h`): how long an alert waits before it repeats, how far a feed backfills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Calendar part.
+    pub calendar: Duration,
+    /// Exact part.
+    pub exact: std::time::Duration,
+}
+
+impl Interval {
+    /// Parses `"7d"`, `"1mo"` (calendar) or `"90s"`, `"5m"`, `"2h"`, `"500ms"` (exact).
+    pub fn parse(text: &str) -> Result<Interval, String> {
+        if let Ok(calendar) = Duration::parse(text) {
+            return Ok(Interval {
+                calendar,
+                exact: std::time::Duration::ZERO,
+            });
+        }
+        parse_interval(text)
+            .map(|exact| Interval { calendar: Duration::default(), exact })
+            .map_err(|_| {
+                format!("invalid interval {text:?}: expected a duration like \"7d\", \"1mo\", \"12h\" or \"30s\"")
+            })
+    }
+
+    /// The time this long before `t` (months and days first, then the exact part).
+    pub fn before(&self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let date = self.calendar.sub_from(t.date_naive());
+        let base = date.and_time(t.time()).and_utc();
+        chrono::Duration::from_std(self.exact)
+            .ok()
+            .and_then(|d| base.checked_sub_signed(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
+    /// The time this long after `last` (when the next repeat of an alert is due).
+    pub fn after(&self, last: DateTime<Utc>) -> DateTime<Utc> {
+        let date = self.calendar.add_to(last.date_naive());
+        let base = date.and_time(last.time()).and_utc();
+        base + chrono::Duration::from_std(self.exact).unwrap_or(chrono::Duration::MAX)
+    }
 }
 
 #[cfg(test)]
@@ -253,5 +338,24 @@ mod tests {
         assert!(parse_date("2023-02-30").is_err());
         assert!(parse_date("16/05/2008").is_err());
         assert!(parse_date("").is_err());
+    }
+
+    #[test]
+    fn repeat_intervals() {
+        let r = Interval::parse("1mo").unwrap();
+        assert_eq!(
+            r.after(at("2020-01-31T10:00:00Z")),
+            at("2020-02-29T10:00:00Z")
+        );
+        let r = Interval::parse("90s").unwrap();
+        assert_eq!(
+            r.after(at("2020-01-31T10:00:00Z")),
+            at("2020-01-31T10:01:30Z")
+        );
+        assert!(Interval::parse("soon").is_err());
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
     }
 }

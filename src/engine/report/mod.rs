@@ -7,17 +7,16 @@
 mod gdelt;
 mod json;
 mod markdown;
-mod read;
+mod parse;
 mod toml;
 
 pub use gdelt::{cameo_description, columns as gdelt_columns, headline_words};
-pub(crate) use read::Limited;
-pub use read::{
-    DEFAULT_MAX_JSON_DEPTH, Format, Item, MAX_JSON_DEPTH_CEILING, ReadOptions, collect_inputs,
-    is_hidden_or_partial, open_for_reading, read_bytes, read_file, read_file_mapped,
+pub use parse::{
+    Container, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_LINE, Format, Item, Limits,
+    MAX_JSON_DEPTH_CEILING, UNSUPPORTED, read_bytes, read_from,
 };
 
-use crate::dates::parse_date;
+use crate::engine::dates::parse_date;
 use chrono::NaiveDate;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -463,7 +462,7 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = crate::problem::shown(&self.path);
+        let path = crate::engine::problem::shown(&self.path);
         match self.location {
             Location::File => write!(f, "{path}: ")?,
             Location::Line(n) => write!(f, "{path}:{n}: ")?,
@@ -472,7 +471,7 @@ impl fmt::Display for Rejection {
         if let Some(field) = &self.field {
             write!(f, "field `{field}`: ")?;
         }
-        f.write_str(&crate::problem::escape_controls(&self.message))
+        f.write_str(&crate::engine::problem::escape_controls(&self.message))
     }
 }
 

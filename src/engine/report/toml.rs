@@ -1,7 +1,7 @@
 //! One report as a TOML document: a `.toml` file, or the front matter of a `.md`/`.txt` file.
 
 use super::{RawReport, RawValue};
-use crate::problem::line_column;
+use crate::engine::problem::line_column;
 use ::toml::de::{DeTable, DeValue};
 
 /// Reads the top-level keys of `text` as report fields. `first_line` is the file line that
@@ -34,6 +34,6 @@ fn raw_value(value: &DeValue<'_>) -> RawValue {
         DeValue::Array(items) => {
             RawValue::List(items.iter().map(|i| raw_value(i.get_ref())).collect())
         }
-        other => RawValue::Other(crate::toml_fields::type_name(other)),
+        other => RawValue::Other(crate::engine::toml_fields::type_name(other)),
     }
 }

@@ -1,11 +1,11 @@
 //! Loading and validating rule files. Every problem of every file is collected.
 
 use super::{Agreement, Commitment, FollowUp, Matcher, RuleSet, Severity, Timing};
-use crate::dates::Duration;
-use crate::problem::Problem;
-use crate::report::Kind;
-use crate::schedule::Cron;
-use crate::toml_fields::{Problems, Section, parse_document};
+use crate::engine::dates::Duration;
+use crate::engine::problem::Problem;
+use crate::engine::report::Kind;
+use crate::engine::schedule::Cron;
+use crate::engine::toml_fields::{Problems, Section, parse_document};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -59,58 +59,35 @@ pub const RULE_LIMITS: RuleLimits = RuleLimits {
     phrases: 1_000_000,
 };
 
-/// Loads every `*.toml` file of `dir` (not recursive), in file-name order.
-pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<Problem>> {
-    load_dir_limited(dir, RULE_LIMITS)
-}
-
-/// [`load_dir`] with explicit limits.
-pub fn load_dir_limited(dir: &Path, limits: RuleLimits) -> Result<RuleSet, Vec<Problem>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        vec![Problem::whole_file(
-            dir,
-            format!("cannot read rules folder: {e}"),
-        )]
-    })?;
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| {
-            vec![Problem::whole_file(
-                dir,
-                format!("cannot list rules folder: {e}"),
-            )]
-        })?;
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') {
-            continue;
-        }
-        let is_toml = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-        if is_toml && path.is_file() {
-            paths.push(path);
-        }
-    }
-    paths.sort();
-    if paths.is_empty() {
+/// Builds the rule set of a rules folder from its `*.toml` files, read by the shell:
+/// `(path, text or the problem reading it)` in file-name order. Every problem of every
+/// file is collected; agreement ids must be unique; the folder's limits hold.
+pub fn assemble(
+    dir: &Path,
+    files: &[(PathBuf, Result<String, Problem>)],
+    limits: RuleLimits,
+) -> Result<RuleSet, Vec<Problem>> {
+    if files.is_empty() {
         return Err(vec![Problem::whole_file(
             dir,
             "no rule files (*.toml) in the rules folder",
         )]);
     }
-    if paths.len() > limits.files {
+    if files.len() > limits.files {
         return Err(vec![Problem::whole_file(
             dir,
-            format!("{} rule files; the limit is {}", paths.len(), limits.files),
+            format!("{} rule files; the limit is {}", files.len(), limits.files),
         )]);
     }
     let mut problems = Vec::new();
     let mut set = RuleSet::default();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    for path in &paths {
-        match load_file(path) {
+    for (path, text) in files {
+        let loaded = match text {
+            Ok(text) => load_str(path, text),
+            Err(problem) => Err(vec![problem.clone()]),
+        };
+        match loaded {
             Ok(agreement) => {
                 if let Some(first) = seen.get(&agreement.id) {
                     problems.push(Problem::whole_file(
@@ -157,26 +134,6 @@ pub fn load_dir_limited(dir: &Path, limits: RuleLimits) -> Result<RuleSet, Vec<P
     } else {
         Err(problems)
     }
-}
-
-/// Loads one rule file.
-pub fn load_file(path: &Path) -> Result<Agreement, Vec<Problem>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Problem::whole_file(
-            path,
-            format!("cannot read rule file: {e}"),
-        )]
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        vec![Problem::whole_file(
-            path,
-            format!(
-                "rule file is not valid UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ),
-        )]
-    })?;
-    load_str(path, &text)
 }
 
 /// Loads one agreement from `text`; `path` names it in problems.
@@ -257,7 +214,7 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
             && let Some(text) = id.get_ref().as_str()
             && let Some(first) = ids.insert(
                 text.to_string(),
-                crate::problem::line_column(p.text, id.span().start).0,
+                crate::engine::problem::line_column(p.text, id.span().start).0,
             )
         {
             p.add(
@@ -688,22 +645,23 @@ mod tests {
 
     #[test]
     fn limits_at_and_past_the_edge() {
-        let dir = tempfile::tempdir().unwrap();
         let text = "[agreement]\nid = \"ID\"\ntitle = \"A\"\nparties = [\"KGZ\"]\nsigned = 2007-09-18\n\
             [[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\nkeywords = [\"a\", \"b\"]\n";
-        for i in 0..2 {
-            std::fs::write(
-                dir.path().join(format!("{i}.toml")),
-                text.replace("ID", &format!("a{i}")),
-            )
-            .unwrap();
-        }
+        let files: Vec<(PathBuf, Result<String, Problem>)> = (0..2)
+            .map(|i| {
+                (
+                    PathBuf::from(format!("{i}.toml")),
+                    Ok(text.replace("ID", &format!("a{i}"))),
+                )
+            })
+            .collect();
+        let dir = Path::new("rules");
         let at = RuleLimits {
             files: 2,
             commitments: 2,
             phrases: 4,
         };
-        assert!(load_dir_limited(dir.path(), at).is_ok());
+        assert!(assemble(dir, &files, at).is_ok());
         for past in [
             RuleLimits { files: 1, ..at },
             RuleLimits {
@@ -712,8 +670,9 @@ mod tests {
             },
             RuleLimits { phrases: 3, ..at },
         ] {
-            let e = load_dir_limited(dir.path(), past).unwrap_err();
+            let e = assemble(dir, &files, past).unwrap_err();
             assert!(e[0].message.contains("the limit is"), "{e:?}");
         }
+        assert!(assemble(dir, &[], at).is_err(), "an empty folder");
     }
 }

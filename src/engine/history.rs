@@ -8,9 +8,9 @@
 //! each, so the history agrees with the one-instant evaluation at every day by construction
 //! and costs O(events log events) per commitment, not one evaluation per day.
 
-use crate::evaluate::{AgreementStatus, Event, Status, verdict};
-use crate::matcher::Class;
-use crate::rules::{Commitment, FollowUp, RuleSet};
+use crate::engine::evaluate::{AgreementStatus, Event, Status, party_events, verdict};
+use crate::engine::matcher::Class;
+use crate::engine::rules::{Commitment, FollowUp, RuleSet};
 use chrono::{Datelike, NaiveDate};
 
 /// From `date` on (up to the next change), the status is `status`.
@@ -47,7 +47,7 @@ pub struct AgreementHistory {
 }
 
 /// The history of every agreement up to `as_of`; `events[i]` belong to the `i`-th
-/// commitment in rule order (as for [`crate::replay::evaluate_all`]).
+/// commitment in rule order (as for [`crate::engine::replay::evaluate_all`]).
 pub fn history_all(
     rules: &RuleSet,
     events: &[Vec<Event>],
@@ -81,13 +81,10 @@ pub fn commitment_history(c: &Commitment, events: &[Event], as_of: NaiveDate) ->
             .iter()
             .enumerate()
             .map(|(i, party)| {
-                let bit = 1u64 << i;
-                let mine: Vec<Event> = events
-                    .iter()
-                    .filter(|e| e.parties & bit != 0)
-                    .copied()
-                    .collect();
-                (party.clone(), scope_changes(c, &mine, as_of))
+                (
+                    party.clone(),
+                    scope_changes(c, &party_events(events, i), as_of),
+                )
             })
             .collect();
         (worst_of(&parties), parties)
@@ -275,10 +272,10 @@ pub fn disagreements(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dates::Duration;
-    use crate::evaluate::evaluate_commitment;
-    use crate::rules::{Matcher, Severity, Timing};
-    use crate::schedule::Cron;
+    use crate::engine::dates::Duration;
+    use crate::engine::evaluate::evaluate_commitment;
+    use crate::engine::rules::{Matcher, Severity, Timing};
+    use crate::engine::schedule::Cron;
     use proptest::prelude::*;
 
     fn d(s: &str) -> NaiveDate {
@@ -296,7 +293,7 @@ mod tests {
             } else {
                 FollowUp::Joint
             },
-            min_strength: crate::report::Kind::Action,
+            min_strength: crate::engine::report::Kind::Action,
             starts: d("2007-09-18"),
             timing,
             grace: Duration::parse(grace).unwrap(),

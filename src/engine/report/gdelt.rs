@@ -290,7 +290,7 @@ fn gdelt_date(text: &str) -> Option<NaiveDate> {
 pub fn cameo_description(code: &str) -> Option<&'static str> {
     static TABLE: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        include_str!("../../data/cameo-eventcodes.tsv")
+        include_str!("../../../data/cameo-eventcodes.tsv")
             .lines()
             .skip(1)
             .filter_map(|l| l.split_once('\t'))

@@ -1,9 +1,9 @@
 //! Rendering histories (SPEC §5 `history`): the JSON of change points, the change points for
 //! people (text, Markdown, CSV), and the compliance-cycle table of `--every`.
 
-use crate::evaluate::Status;
-use crate::history::{AgreementHistory, Change, Every, period_ends, score_on, status_on};
-use crate::replay::ReportCounts;
+use crate::engine::evaluate::Status;
+use crate::engine::history::{AgreementHistory, Change, Every, period_ends, score_on, status_on};
+use crate::engine::replay::ReportCounts;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::fmt::Write as _;

@@ -6,8 +6,8 @@
 //! can hold for must have. A report therefore only visits the alternatives it could satisfy,
 //! and the cost per report grows with what it matches, not with the number of rules.
 
-use crate::report::{Kind, Report};
-use crate::rules::{FollowUp, Matcher, RuleSet};
+use crate::engine::report::{Kind, Report};
+use crate::engine::rules::{FollowUp, Matcher, RuleSet};
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
 
@@ -596,7 +596,7 @@ fn party_code(code: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::load_str;
+    use crate::engine::rules::load_str;
     use chrono::NaiveDate;
     use std::path::Path;
 

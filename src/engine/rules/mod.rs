@@ -5,11 +5,11 @@
 
 mod load;
 
-pub use load::{RULE_LIMITS, RuleLimits, load_dir, load_dir_limited, load_file, load_str};
+pub use load::{RULE_LIMITS, RuleLimits, assemble, load_str};
 
-use crate::dates::Duration;
-use crate::report::Kind;
-use crate::schedule::Cron;
+use crate::engine::dates::Duration;
+use crate::engine::report::Kind;
+use crate::engine::schedule::Cron;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 

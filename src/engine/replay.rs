@@ -3,13 +3,12 @@
 //! report twice counts once, and a repeated explicit id keeps the later version), each kept
 //! only as its date and its hits.
 
-use crate::evaluate::{AgreementStatus, Event, evaluate_agreement};
-use crate::matcher::{CompiledRules, Hit, Scratch};
-use crate::report::{Item, ReadOptions, Rejection, Report, read_file_mapped};
-use crate::rules::RuleSet;
+use crate::engine::evaluate::{AgreementStatus, Event, evaluate_agreement};
+use crate::engine::matcher::Hit;
+use crate::engine::report::Report;
+use crate::engine::rules::RuleSet;
 use chrono::NaiveDate;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 /// SPEC §5 `reports` counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -84,9 +83,9 @@ pub struct Mark {
     /// The report's date.
     pub date: NaiveDate,
     /// Evidence, talk or breach.
-    pub class: crate::matcher::Class,
+    pub class: crate::engine::matcher::Class,
     /// The report's kind.
-    pub kind: crate::report::Kind,
+    pub kind: crate::engine::report::Kind,
     /// Its actors.
     pub actors: Vec<String>,
     /// Its title (may be empty).
@@ -107,7 +106,7 @@ pub struct MarkSet {
 }
 
 /// The commitments a marked report hits, and how.
-type MarkHits = Box<[(u32, crate::matcher::Class)]>;
+type MarkHits = Box<[(u32, crate::engine::matcher::Class)]>;
 
 impl MarkSet {
     /// Records a report that hit commitments (a report without hits replaces an earlier
@@ -173,74 +172,4 @@ pub fn evaluate_all(
             evaluate_agreement(a, slice, as_of)
         })
         .collect()
-}
-
-/// What [`ingest`] tells its caller about records it did not take.
-#[derive(Debug)]
-pub enum Notice<'a> {
-    /// A refused record or file.
-    Rejected(&'a Rejection),
-    /// A summary of one file's skipped GDELT rows.
-    Skipped(&'a Rejection),
-}
-
-/// A record after matching: what the evidence set keeps of it.
-enum Matched {
-    Report(Box<str>, NaiveDate, Vec<Hit>),
-    Rejected(Rejection),
-    Skipped,
-}
-
-/// Reads `files` in order into an evidence set, parsing and matching on `threads` worker
-/// threads; `on_notice` hears of every refused record and of each file's skipped rows.
-pub fn ingest(
-    rules: &CompiledRules,
-    files: &[PathBuf],
-    options: &ReadOptions,
-    threads: usize,
-    on_notice: &mut dyn FnMut(Notice<'_>),
-) -> EvidenceSet {
-    let mut set = EvidenceSet::default();
-    let map = |scratch: &mut Scratch, item: Item| match item {
-        Item::Report(r) => {
-            let hits = rules.match_report(&r, scratch);
-            Matched::Report(r.id.into_boxed_str(), r.date, hits)
-        }
-        Item::Rejected(rej) => Matched::Rejected(rej),
-        Item::Skipped(_) => Matched::Skipped,
-    };
-    for path in files {
-        let mut skipped_here = 0usize;
-        read_file_mapped(
-            path,
-            options,
-            threads,
-            &Scratch::default,
-            &map,
-            &mut |m| match m {
-                Matched::Report(id, date, hits) => set.insert(id, date, hits),
-                Matched::Rejected(rej) => {
-                    set.reject();
-                    on_notice(Notice::Rejected(&rej));
-                }
-                Matched::Skipped => {
-                    set.skip();
-                    skipped_here += 1;
-                }
-            },
-        );
-        if skipped_here > 0 {
-            on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
-        }
-    }
-    set
-}
-
-fn skip_summary(path: &Path, n: usize) -> Rejection {
-    Rejection::new(
-        path,
-        crate::report::Location::File,
-        None,
-        format!("{n} GDELT row(s) without Actor1CountryCode or Actor2CountryCode"),
-    )
 }

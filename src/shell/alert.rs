@@ -3,59 +3,16 @@
 //! repeat every `repeat_interval` while the status lasts. [`transitions`] is pure; [`Sinks`]
 //! writes the records to the log and to the alerts file.
 
-use crate::evaluate::{AgreementStatus, Status};
-use crate::ledger::AlertState;
+use crate::engine::dates::Interval;
+use crate::engine::evaluate::{AgreementStatus, Status};
+use crate::shell::ledger::AlertState;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use crate::ledger::AlertKey;
-
-/// How long an ongoing alert waits before it is written again: calendar terms (`7d`, `1mo`)
-/// plus an exact part (`30s`, for tests and impatient operators).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RepeatInterval {
-    /// Calendar part.
-    pub calendar: crate::dates::Duration,
-    /// Exact part.
-    pub exact: std::time::Duration,
-}
-
-impl RepeatInterval {
-    /// Parses `"7d"`, `"1mo"` (calendar) or `"90s"`, `"5m"`, `"2h"`, `"500ms"` (exact).
-    pub fn parse(text: &str) -> Result<RepeatInterval, String> {
-        if let Ok(calendar) = crate::dates::Duration::parse(text) {
-            return Ok(RepeatInterval {
-                calendar,
-                exact: std::time::Duration::ZERO,
-            });
-        }
-        crate::config::parse_interval(text)
-            .map(|exact| RepeatInterval { calendar: crate::dates::Duration::default(), exact })
-            .map_err(|_| {
-                format!("invalid interval {text:?}: expected a duration like \"7d\", \"1mo\", \"12h\" or \"30s\"")
-            })
-    }
-
-    /// The time this long before `t` (months and days first, then the exact part).
-    pub fn before(&self, t: DateTime<Utc>) -> DateTime<Utc> {
-        let date = self.calendar.sub_from(t.date_naive());
-        let base = date.and_time(t.time()).and_utc();
-        chrono::Duration::from_std(self.exact)
-            .ok()
-            .and_then(|d| base.checked_sub_signed(d))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC)
-    }
-
-    /// The time the next repeat is due after an alert at `last`.
-    pub fn after(&self, last: DateTime<Utc>) -> DateTime<Utc> {
-        let date = self.calendar.add_to(last.date_naive());
-        let base = date.and_time(last.time()).and_utc();
-        base + chrono::Duration::from_std(self.exact).unwrap_or(chrono::Duration::MAX)
-    }
-}
+pub use crate::shell::ledger::AlertKey;
 
 /// One alert, as logged and as written (one flat JSON object per line) to the alerts file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,7 +58,7 @@ pub fn transitions(
     stored: &HashMap<AlertKey, AlertState>,
     now: DateTime<Utc>,
     as_of: NaiveDate,
-    repeat: RepeatInterval,
+    repeat: Interval,
 ) -> (Vec<AlertRecord>, Vec<(AlertKey, AlertState)>) {
     let ts = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut alerts = Vec::new();
@@ -264,7 +221,7 @@ fn log_alert(a: &AlertRecord) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::CommitmentStatus;
+    use crate::engine::evaluate::CommitmentStatus;
 
     fn statuses(status: Status) -> Vec<AgreementStatus> {
         vec![AgreementStatus {
@@ -296,7 +253,7 @@ mod tests {
         status: Status,
         now: &str,
     ) -> Vec<(String, Option<String>)> {
-        let repeat = RepeatInterval::parse("7d").unwrap();
+        let repeat = Interval::parse("7d").unwrap();
         let d = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
         let (alerts, states) = transitions(&statuses(status), stored, t(now), d, repeat);
         stored.extend(states);
@@ -345,20 +302,5 @@ mod tests {
             step(&mut s, Status::Breached, "2020-01-01T00:00:00Z"),
             vec![("breached".into(), None)]
         );
-    }
-
-    #[test]
-    fn repeat_intervals() {
-        let r = RepeatInterval::parse("1mo").unwrap();
-        assert_eq!(
-            r.after(t("2020-01-31T10:00:00Z")),
-            t("2020-02-29T10:00:00Z")
-        );
-        let r = RepeatInterval::parse("90s").unwrap();
-        assert_eq!(
-            r.after(t("2020-01-31T10:00:00Z")),
-            t("2020-01-31T10:01:30Z")
-        );
-        assert!(RepeatInterval::parse("soon").is_err());
     }
 }

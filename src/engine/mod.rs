@@ -1,0 +1,19 @@
+//! The functional core: everything that decides, nothing that touches the world. No
+//! tokio, no file system, no clock (the `engine_is_pure` test greps for them): the as-of
+//! date and the reports' bytes are arguments.
+//!
+//! Rules ([`rules`]) say what each commitment expects; reports ([`report`]) are parsed
+//! from bytes; [`matcher`] compiles every rule into one automaton and finds each report's
+//! evidence, talk and breaches; [`evaluate`] applies SPEC §4 at one date and [`history`]
+//! at every date; [`replay`] reduces reports to what evaluation needs.
+
+pub mod dates;
+pub mod evaluate;
+pub mod history;
+pub mod matcher;
+pub mod problem;
+pub mod replay;
+pub mod report;
+pub mod rules;
+pub mod schedule;
+pub mod toml_fields;

@@ -1,0 +1,391 @@
+//! Report files: folders walked recursively in path order, files opened safely, `.gz` and
+//! `.zip` unpacked with their size bounded, and every record handed to the engine's parser
+//! (`engine::report::read_from`); [`ingest`] turns a list of files into evidence.
+
+use crate::engine::matcher::{CompiledRules, Hit, Scratch};
+use crate::engine::replay::EvidenceSet;
+use crate::engine::report::{
+    Container, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_LINE, Format, Item, Limits, Location,
+    MAX_JSON_DEPTH_CEILING, Rejection, UNSUPPORTED, read_from,
+};
+use chrono::NaiveDate;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Options for reading.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Incremented by the number of bytes read, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
+    /// Longest accepted line of a line format; longer lines are skipped and refused.
+    pub max_line_length: Option<usize>,
+    /// Refuse to open a symbolic link or anything but a regular file (the daemon's inbox).
+    pub regular_files_only: bool,
+    /// Largest uncompressed content of a `.gz` or `.zip` file (all entries together).
+    pub max_uncompressed: Option<u64>,
+    /// Most records taken from one file; the rest is refused with one message.
+    pub max_records: Option<usize>,
+    /// Deepest nesting of JSON arrays and objects; deeper records are refused unparsed.
+    pub max_json_depth: Option<usize>,
+}
+
+/// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
+pub fn is_hidden_or_partial(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name.starts_with('.') || lower.ends_with(".tmp") || lower.ends_with(".part")
+}
+
+/// Expands files and folders (recursively) into the list of files to read, sorted by path
+/// inside each folder. Inside folders, hidden and partial files (`.x`, `*.tmp`, `*.part`) are
+/// passed over; a file named explicitly is always read. A path that does not exist is an error.
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_hidden_or_partial(&name.to_string_lossy()) {
+            continue;
+        }
+        let is_dir = std::fs::metadata(entry.path())
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
+        entries.push((entry.path(), is_dir));
+    }
+    entries.sort();
+    for (path, is_dir) in entries {
+        if is_dir {
+            walk(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path` for reading. With `regular_only`, a symbolic link is refused without being
+/// followed (O_NOFOLLOW), a FIFO is not waited on (O_NONBLOCK), and anything that is not a
+/// regular file once open is refused: no race between a check and the open.
+pub fn open_for_reading(path: &Path, regular_only: bool) -> std::io::Result<File> {
+    if !regular_only {
+        return File::open(path);
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+struct Counting<R> {
+    inner: R,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+/// Reads one file, calling `each` for every record. Never fails: a file that cannot be read
+/// at all becomes one [`Item::Rejected`] for the whole file.
+pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item)) {
+    read_file_mapped(path, options, 1, &|| (), &|_: &mut (), item| item, each);
+}
+
+/// Like [`read_file`], but `map` turns each item into a `T` first. For the line formats
+/// (JSON lines, GDELT) lines are parsed and mapped on `threads` worker threads, each with its
+/// own state from `init`; `each` still sees the results on the calling thread, in file
+/// order. Memory stays bounded: only a few batches are in flight at once.
+pub fn read_file_mapped<S, T: Send>(
+    path: &Path,
+    options: &ReadOptions,
+    threads: usize,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) {
+    let mut state = init();
+    let reject_file =
+        |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
+    let container = Container::of(path);
+    let format = match container {
+        // Format::from_path already looks through a .gz suffix
+        Container::Plain | Container::Gzip => Format::from_path(path),
+        Container::Zip => Some(Format::Json), // decided per entry below
+    };
+    let Some(format) = format else {
+        each(map(&mut state, reject_file(UNSUPPORTED.into())));
+        return;
+    };
+    let file = match open_for_reading(path, options.regular_files_only) {
+        Ok(f) => f,
+        Err(e) => {
+            each(map(&mut state, reject_file(format!("cannot open: {e}"))));
+            return;
+        }
+    };
+    let limits = Limits {
+        max_line: options.max_line_length.unwrap_or(DEFAULT_MAX_LINE),
+        max_depth: options
+            .max_json_depth
+            .unwrap_or(DEFAULT_MAX_JSON_DEPTH)
+            .min(MAX_JSON_DEPTH_CEILING),
+    };
+    let max_size = options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED);
+    // Records past the per-file limit are counted and dropped, then refused in one message.
+    let max_records = options.max_records.unwrap_or(usize::MAX);
+    let mut records = 0usize;
+    {
+        let mut limited = |t: T| {
+            records += 1;
+            if records <= max_records {
+                each(t);
+            }
+        };
+        let each: &mut dyn FnMut(T) = &mut limited;
+        let counted = Counting {
+            inner: file,
+            counter: options.progress.clone(),
+        };
+        match container {
+            Container::Plain => {
+                let reader = BufReader::with_capacity(256 * 1024, counted);
+                read_from(path, format, reader, threads, limits, init, map, each);
+            }
+            Container::Gzip => {
+                let budget = AtomicU64::new(max_size);
+                let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
+                let reader = BufReader::with_capacity(
+                    256 * 1024,
+                    Limited {
+                        inner: decoder,
+                        budget: &budget,
+                        limit: max_size,
+                    },
+                );
+                // one thread: the decompressing reader is not shared between threads
+                read_from(path, format, reader, 1, limits, init, map, each);
+            }
+            Container::Zip => {
+                let file = counted.inner;
+                let mut archive = match zip::ZipArchive::new(file) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        each(map(
+                            &mut state,
+                            reject_file(format!("not a readable zip archive: {e}")),
+                        ));
+                        return;
+                    }
+                };
+                let budget = AtomicU64::new(max_size);
+                for i in 0..archive.len() {
+                    let entry = match archive.by_index(i) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            each(map(
+                                &mut state,
+                                reject_file(format!("zip entry {}: {e}", i + 1)),
+                            ));
+                            continue;
+                        }
+                    };
+                    if entry.is_dir() {
+                        continue;
+                    }
+                    let name = match entry.name() {
+                        Ok(n) => n.into_owned(),
+                        Err(_) => format!("entry {}", i + 1),
+                    };
+                    let mut entry_path = path.as_os_str().to_os_string();
+                    entry_path.push(":");
+                    entry_path.push(&name);
+                    let entry_path = std::path::PathBuf::from(entry_path);
+                    let Some(entry_format) = Format::from_path(Path::new(&name)) else {
+                        each(map(
+                            &mut state,
+                            Item::Rejected(Rejection::new(
+                                &entry_path,
+                                Location::File,
+                                None,
+                                UNSUPPORTED,
+                            )),
+                        ));
+                        continue;
+                    };
+                    let reader = BufReader::with_capacity(
+                        256 * 1024,
+                        Limited {
+                            inner: entry,
+                            budget: &budget,
+                            limit: max_size,
+                        },
+                    );
+                    read_from(
+                        &entry_path,
+                        entry_format,
+                        reader,
+                        1,
+                        limits,
+                        init,
+                        map,
+                        each,
+                    );
+                    if budget.load(Ordering::Relaxed) == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if records > max_records {
+        let over = records - max_records;
+        let message = format!(
+            "{over} record(s) past the limit of {max_records} per file (inbox.max_records_per_file) were not taken"
+        );
+        each(map(&mut state, reject_file(message)));
+    }
+}
+
+/// Largest uncompressed content of a compressed file unless configured (replay): 4 GiB.
+pub const DEFAULT_MAX_UNCOMPRESSED: u64 = 4 << 30;
+
+/// A reader that fails once more than `limit` bytes (shared `budget`) have come through:
+/// decompression bombs are stopped, never unpacked.
+pub struct Limited<'a, R> {
+    /// The decompressing reader.
+    pub inner: R,
+    /// Bytes still allowed (shared by the entries of one archive).
+    pub budget: &'a AtomicU64,
+    /// The whole allowance, for the message.
+    pub limit: u64,
+}
+
+impl<R: Read> Read for Limited<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.budget.load(Ordering::Relaxed);
+        if left == 0 {
+            // One more byte would be over the limit: check whether there is one.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "uncompressed content exceeds the limit of {} bytes (inbox.max_file_size); not unpacked further",
+                    self.limit
+                ))),
+            };
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.budget.store(left - n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// What [`ingest`] tells its caller about records it did not take.
+#[derive(Debug)]
+pub enum Notice<'a> {
+    /// A refused record or file.
+    Rejected(&'a Rejection),
+    /// A summary of one file's skipped GDELT rows.
+    Skipped(&'a Rejection),
+}
+
+/// A record after matching: what the evidence set keeps of it.
+enum Matched {
+    Report(Box<str>, NaiveDate, Vec<Hit>),
+    Rejected(Rejection),
+    Skipped,
+}
+
+/// Reads `files` in order into an evidence set, parsing and matching on `threads` worker
+/// threads; `on_notice` hears of every refused record and of each file's skipped rows.
+pub fn ingest(
+    rules: &CompiledRules,
+    files: &[PathBuf],
+    options: &ReadOptions,
+    threads: usize,
+    on_notice: &mut dyn FnMut(Notice<'_>),
+) -> EvidenceSet {
+    let mut set = EvidenceSet::default();
+    let map = |scratch: &mut Scratch, item: Item| match item {
+        Item::Report(r) => {
+            let hits = rules.match_report(&r, scratch);
+            Matched::Report(r.id.into_boxed_str(), r.date, hits)
+        }
+        Item::Rejected(rej) => Matched::Rejected(rej),
+        Item::Skipped(_) => Matched::Skipped,
+    };
+    for path in files {
+        let mut skipped_here = 0usize;
+        read_file_mapped(
+            path,
+            options,
+            threads,
+            &Scratch::default,
+            &map,
+            &mut |m| match m {
+                Matched::Report(id, date, hits) => set.insert(id, date, hits),
+                Matched::Rejected(rej) => {
+                    set.reject();
+                    on_notice(Notice::Rejected(&rej));
+                }
+                Matched::Skipped => {
+                    set.skip();
+                    skipped_here += 1;
+                }
+            },
+        );
+        if skipped_here > 0 {
+            on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
+        }
+    }
+    set
+}
+
+fn skip_summary(path: &Path, n: usize) -> Rejection {
+    Rejection::new(
+        path,
+        Location::File,
+        None,
+        format!("{n} GDELT row(s) without Actor1CountryCode or Actor2CountryCode"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_names() {
+        assert!(is_hidden_or_partial(".x.json"));
+        assert!(is_hidden_or_partial("x.json.TMP"));
+        assert!(is_hidden_or_partial("x.part"));
+        assert!(!is_hidden_or_partial("x.json"));
+    }
+}
