@@ -384,6 +384,10 @@ fn ledger_view(
         eprintln!("{}: {e}", config.rules_dir.display());
         exit::PROBLEMS
     })?;
+    if let Some(newer) = crate::shell::ledger::newer_than_known(&config.state_dir) {
+        eprintln!("{newer}");
+        return Err(exit::CONFIG);
+    }
     let ledger = crate::shell::ledger::Ledger::open_read_only(&config.state_dir).map_err(|e| {
         eprintln!("{e}");
         exit::PROBLEMS

@@ -80,6 +80,10 @@ fn notify(states: &[NotifyState<'_>]) {
 
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process exit code.
 pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
+    if let Some(newer) = crate::shell::ledger::newer_than_known(&config.state_dir) {
+        tracing::error!("{newer}");
+        return crate::exit::CONFIG;
+    }
     let rules = match crate::shell::rules_dir::load_dir(&config.rules_dir) {
         Ok(r) => r,
         Err(problems) => {

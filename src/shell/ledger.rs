@@ -12,8 +12,88 @@ use std::path::{Path, PathBuf};
 /// File name of the database inside the state folder.
 pub const DB_NAME: &str = "pledgewatch.db";
 
-/// The ledger's schema version, in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// The ledger's schema version, in `PRAGMA user_version`. Version 1 is the schema of
+/// pledgewatch 0.1.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The schema of version 1, as pledgewatch 0.1 created it.
+const SCHEMA_1: &str = "CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        date TEXT NOT NULL,
+        report TEXT NOT NULL,
+        file TEXT NOT NULL
+    );
+    CREATE TABLE files (
+        hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        taken TEXT NOT NULL,
+        reports INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        skipped INTEGER NOT NULL
+    );
+    CREATE TABLE alert_state (
+        agreement TEXT NOT NULL,
+        commitment TEXT NOT NULL,
+        party TEXT NOT NULL,
+        status TEXT NOT NULL,
+        last_alert TEXT,
+        PRIMARY KEY (agreement, commitment, party)
+    );";
+
+/// `MIGRATIONS[i]` takes a ledger from version `i + 1` to `i + 2`. A new schema version
+/// adds a step here, never edits one.
+const MIGRATIONS: &[&str] = &[
+    // 2: reports found by date (histories and scale), and a table of facts about the ledger
+    "CREATE INDEX reports_by_date ON reports(date);
+     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
+
+/// Set (in milliseconds) only by the tests: how long a migration waits before its commit,
+/// so that a test can kill the process in the middle of it.
+const MIGRATION_PAUSE_VAR: &str = "PLEDGEWATCH_TEST_MIGRATION_PAUSE_MS";
+
+/// The schema version of the ledger in `state_dir`, without changing anything; `None`
+/// when there is no ledger yet.
+pub fn schema_version(state_dir: &Path) -> Result<Option<i64>, String> {
+    let path = state_dir.join(DB_NAME);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| sql_err(&path, e))?;
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map(Some)
+        .map_err(|e| sql_err(&path, e))
+}
+
+/// True when the database in `state_dir` says pledgewatch wrote its schema (schema 2 on).
+fn written_by_pledgewatch(state_dir: &Path) -> bool {
+    let path = state_dir.join(DB_NAME);
+    Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT value FROM meta WHERE key = 'schema_written_by'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+        })
+        .is_ok_and(|v| v.starts_with("pledgewatch "))
+}
+
+/// `Some(message)` when the ledger in `state_dir` was written by a newer pledgewatch: it is
+/// refused (exit 78) and never modified.
+pub fn newer_than_known(state_dir: &Path) -> Option<String> {
+    match schema_version(state_dir) {
+        Ok(Some(v)) if v > SCHEMA_VERSION && written_by_pledgewatch(state_dir) => Some(format!(
+            "{}: written by a newer pledgewatch (ledger schema {v}; this {} knows up to {SCHEMA_VERSION}); \
+             it is left as it is — run the newer version, or restore the copy taken before its upgrade",
+            state_dir.join(DB_NAME).display(),
+            env!("CARGO_PKG_VERSION")
+        )),
+        _ => None,
+    }
+}
 
 /// An open ledger.
 pub struct Ledger {
@@ -53,6 +133,14 @@ pub struct AlertState {
     pub status: String,
     /// When the last alert about it was written (RFC 3339), if any.
     pub last_alert: Option<String>,
+}
+
+/// The statement recording which pledgewatch wrote the schema.
+fn written_by() -> String {
+    format!(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_written_by', 'pledgewatch {}');",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 fn sql_err(path: &Path, e: rusqlite::Error) -> String {
@@ -121,45 +209,77 @@ impl Ledger {
             )
             .map_err(e)?;
         match (version, tables) {
-            (0, 0) => {
-                self.conn
-                    .execute_batch(&format!(
-                        "BEGIN;
-                         CREATE TABLE reports (
-                             id TEXT PRIMARY KEY,
-                             date TEXT NOT NULL,
-                             report TEXT NOT NULL,
-                             file TEXT NOT NULL
-                         );
-                         CREATE TABLE files (
-                             hash TEXT PRIMARY KEY,
-                             name TEXT NOT NULL,
-                             outcome TEXT NOT NULL,
-                             taken TEXT NOT NULL,
-                             reports INTEGER NOT NULL,
-                             rejected INTEGER NOT NULL,
-                             skipped INTEGER NOT NULL
-                         );
-                         CREATE TABLE alert_state (
-                             agreement TEXT NOT NULL,
-                             commitment TEXT NOT NULL,
-                             party TEXT NOT NULL,
-                             status TEXT NOT NULL,
-                             last_alert TEXT,
-                             PRIMARY KEY (agreement, commitment, party)
-                         );
-                         PRAGMA user_version = {SCHEMA_VERSION};
-                         COMMIT;"
-                    ))
-                    .map_err(e)?;
-                Ok(())
-            }
+            (0, 0) => self.create(),
             (SCHEMA_VERSION, _) => Ok(()),
+            (v, _) if (1..SCHEMA_VERSION).contains(&v) => self.migrate(v),
+            (v, _)
+                if let Some(newer) =
+                    newer_than_known(self.path.parent().unwrap_or(Path::new(".")))
+                    && v > SCHEMA_VERSION =>
+            {
+                Err(newer)
+            }
             (v, _) => Err(format!(
                 "{}: not a pledgewatch ledger of a known version (user_version {v}); it is left as it is",
                 self.path.display()
             )),
         }
+    }
+
+    /// A new ledger: the first schema and every migration, in one transaction.
+    fn create(&self) -> Result<(), String> {
+        let steps = MIGRATIONS.join("\n");
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN; {SCHEMA_1} {steps} {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                written_by()
+            ))
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
+    /// Brings a ledger of schema `from` up to [`SCHEMA_VERSION`]: first a copy of it beside
+    /// it (`VACUUM INTO`), then every step in one transaction, so that a crash leaves the
+    /// old ledger as it was.
+    fn migrate(&self, from: i64) -> Result<(), String> {
+        let e = |e| sql_err(&self.path, e);
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let copy = (0..)
+            .map(|n| {
+                let tail = if n == 0 {
+                    String::new()
+                } else {
+                    format!(".{n}")
+                };
+                self.path
+                    .with_file_name(format!("{DB_NAME}.schema-{from}.{stamp}{tail}.bak"))
+            })
+            .find(|p| !p.exists())
+            .unwrap_or_default();
+        let copy_text = copy.to_string_lossy().replace('\'', "''");
+        self.conn
+            .execute_batch(&format!("VACUUM INTO '{copy_text}'"))
+            .map_err(e)?;
+        tracing::info!(from, to = SCHEMA_VERSION, copy = %copy.display(), "upgrading the ledger's schema from {from} to {SCHEMA_VERSION}; a copy of the old ledger is kept at {}", copy.display());
+        let steps = MIGRATIONS
+            .get(usize::try_from(from - 1).unwrap_or(0)..)
+            .unwrap_or(&[])
+            .join("\n");
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN IMMEDIATE; {steps} {} PRAGMA user_version = {SCHEMA_VERSION};",
+                written_by()
+            ))
+            .map_err(e)?;
+        if let Some(ms) = std::env::var(MIGRATION_PAUSE_VAR)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            tracing::info!("migration paused before its commit ({MIGRATION_PAUSE_VAR})");
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        self.conn.execute_batch("COMMIT;").map_err(e)?;
+        tracing::info!("ledger schema is now {SCHEMA_VERSION}");
+        Ok(())
     }
 
     /// The file taken with this content hash, if any.

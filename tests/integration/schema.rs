@@ -1,0 +1,155 @@
+//! The ledger's schema version (`PRAGMA user_version`): a ledger of pledgewatch 0.1 is
+//! upgraded in one transaction after a copy is taken; a newer one is refused untouched
+//! (exit 78); a migration killed half-way leaves the old ledger as it was.
+
+use super::daemon::{Daemon, setup};
+use super::*;
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+/// A daemon's folders with the 0.1 fixture as its ledger (49 reports of the examples,
+/// taken at as-of 2026-11-27, with their alert states).
+fn with_old_ledger() -> Daemon {
+    let d = Daemon::new(setup(""));
+    std::fs::create_dir_all(d.path("state")).unwrap();
+    std::fs::copy(
+        root().join("tests/data/ledger-0.1.db"),
+        d.path("state/pledgewatch.db"),
+    )
+    .unwrap();
+    d
+}
+
+fn user_version(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn backups(d: &Daemon) -> Vec<String> {
+    std::fs::read_dir(d.path("state"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pledgewatch.db.schema-1.") && n.ends_with(".bak"))
+        .collect()
+}
+
+#[test]
+fn a_ledger_of_0_1_is_upgraded_after_a_copy_and_nothing_repeats() {
+    let db_before = std::fs::read(root().join("tests/data/ledger-0.1.db")).unwrap();
+    assert_eq!(&db_before[..16], b"SQLite format 3\0");
+    let mut d = with_old_ledger();
+    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 1);
+    d.spawn("2026-11-27", &[]);
+    d.wait_log(
+        "upgrading the ledger's schema from 1 to 2",
+        Duration::from_secs(5),
+    );
+    assert_eq!(d.stop(), 0);
+    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 2);
+    let copies = backups(&d);
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let copy = d.path(&format!("state/{}", copies[0]));
+    assert_eq!(user_version(&copy), 1, "the copy is the old ledger");
+    // every report kept, no alert repeated (the same statuses as when 0.1 last ran)
+    let v = d.status_json("2026-11-27");
+    assert_eq!(v["reports"]["read"], 49);
+    assert!(d.alerts().is_empty(), "{:?}", d.alerts());
+    // a second start has nothing to migrate
+    d.log.lock().unwrap().clear();
+    d.spawn("2026-11-27", &[]);
+    assert_eq!(d.stop(), 0);
+    assert_eq!(backups(&d).len(), 1);
+    let log = d.log.lock().unwrap().join("\n");
+    assert!(!log.contains("upgrading"), "migrated twice: {log}");
+}
+
+#[test]
+fn a_ledger_of_a_newer_version_is_refused_untouched() {
+    let mut d = with_old_ledger();
+    d.spawn("2026-11-27", &[]);
+    assert_eq!(d.stop(), 0);
+    let db = d.path("state/pledgewatch.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let before = std::fs::read(&db).unwrap();
+    let r = run(pledgewatch()
+        .args([
+            "run",
+            "--as-of",
+            "2026-11-27",
+            "--log-format",
+            "json",
+            "--config",
+        ])
+        .arg(&d.config));
+    assert_eq!(r.code, 78, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("written by a newer pledgewatch (ledger schema 3"),
+        "{}",
+        r.stderr
+    );
+    let r = run(pledgewatch().args(["status", "--config"]).arg(&d.config));
+    assert_eq!(r.code, 78, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the newer ledger was modified"
+    );
+    assert_eq!(user_version(&db), 3);
+}
+
+#[test]
+fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
+    let mut d = with_old_ledger();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pledgewatch"))
+        .args([
+            "run",
+            "--as-of",
+            "2026-11-27",
+            "--log-format",
+            "json",
+            "--config",
+        ])
+        .arg(&d.config)
+        .env("PLEDGEWATCH_TEST_MIGRATION_PAUSE_MS", "20000")
+        .env_remove("NOTIFY_SOCKET")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let start = Instant::now();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().contains("migration paused before its commit") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no pause");
+    }
+    // schema 2 is written inside the open transaction; kill before it commits
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+    let db = d.path("state/pledgewatch.db");
+    assert_eq!(
+        user_version(&db),
+        1,
+        "the killed migration left a half-new ledger"
+    );
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let reports: i64 = conn
+        .query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(reports, 49);
+    drop(conn);
+    // the next start migrates it for good
+    d.log.lock().unwrap().clear();
+    d.spawn("2026-11-27", &[]);
+    d.wait_log("ledger schema is now 2", Duration::from_secs(5));
+    assert_eq!(d.stop(), 0);
+    assert_eq!(user_version(&db), 2);
+    assert_eq!(d.status_json("2026-11-27")["reports"]["read"], 49);
+}
