@@ -1,6 +1,6 @@
 //! The `pledgewatch` command: parse the command line, dispatch, map results to exit codes.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use pledgewatch::cli::{self, ReplayArgs, RulesSource};
 use pledgewatch::engine::evaluate::Status;
 use pledgewatch::render::status::Format;
@@ -82,6 +82,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: pledgewatch::render::history::HistoryFormat,
     },
+    /// Write the man pages and shell completions (for packaging) into a folder.
+    #[command(hide = true)]
+    Assets {
+        /// The folder: man pages go to OUT/man, completions to OUT/completions.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Fetch published event data into the inbox.
     Fetch {
         #[command(subcommand)]
@@ -121,6 +128,45 @@ enum Feed {
         #[arg(long, value_parser = parse_to, requires = "from")]
         to: Option<chrono::DateTime<chrono::Utc>>,
     },
+}
+
+/// The man pages (one per command, from the command line's definitions, and the two
+/// hand-written section 5 pages) and the bash, zsh and fish completions.
+fn assets(out: &std::path::Path) -> u8 {
+    let write = || -> std::io::Result<()> {
+        let man = out.join("man");
+        let completions = out.join("completions");
+        std::fs::create_dir_all(&man)?;
+        std::fs::create_dir_all(&completions)?;
+        clap_mangen::generate_to(Cli::command(), &man)?;
+        for (name, text) in [
+            (
+                "pledgewatch.toml.5",
+                include_str!("../docs/man/pledgewatch.toml.5"),
+            ),
+            (
+                "pledgewatch-rules.5",
+                include_str!("../docs/man/pledgewatch-rules.5"),
+            ),
+        ] {
+            std::fs::write(man.join(name), text)?;
+        }
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
+            clap_complete::generate_to(shell, &mut Cli::command(), "pledgewatch", &completions)?;
+        }
+        Ok(())
+    };
+    match write() {
+        Ok(()) => pledgewatch::exit::OK,
+        Err(e) => {
+            eprintln!("{}: {e}", out.display());
+            pledgewatch::exit::PROBLEMS
+        }
+    }
 }
 
 fn parse_every(text: &str) -> Result<pledgewatch::engine::history::Every, String> {
@@ -183,6 +229,7 @@ fn main() -> ExitCode {
             };
             cli::history(source, as_of.unwrap_or_else(today), every, format)
         }
+        Command::Assets { out } => assets(&out),
         Command::Fetch {
             feed: Feed::Gdelt { config, from, to },
         } => cli::fetch_gdelt(config.as_deref(), from, to),

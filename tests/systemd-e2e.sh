@@ -17,50 +17,8 @@ set -euo pipefail
 BIN=$(readlink -f "$1")
 GDELT=${2:+$(readlink -f "$2")}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-ROOT=${PLEDGEWATCH_E2E_ROOT:-/var/cache/pledgewatch-e2e/bookworm}
-NAME=pwtest$$
-fail() { echo "systemd-e2e: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || fail "needs root"
-command -v debootstrap >/dev/null || fail "needs debootstrap (apt-get install debootstrap)"
-command -v systemd-nspawn >/dev/null || fail "needs systemd-nspawn (apt-get install systemd-container)"
-
-if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
-    mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    mirror=${mirror:-http://deb.debian.org/debian}
-    rm -rf "$ROOT.partial"
-    mkdir -p "$(dirname "$ROOT")"
-    echo "systemd-e2e: building a minimal Debian root in $ROOT from $mirror" >&2
-    debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps bookworm "$ROOT.partial" "$mirror" >/dev/null
-    mv "$ROOT.partial" "$ROOT"
-fi
-
-WORK=$(mktemp -d)
-NSPAWN_PID=
-HTTPD_PID=
-# What nspawn leaves behind on a host where systemd is not PID 1: its /run/systemd/nspawn
-# folders and the payload/supervisor cgroups. Remove only what did not exist before.
-LEFTOVERS="/run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn/unix-export /run/systemd/nspawn"
-for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
-    for d in payload supervisor; do [ -d "$h/$d" ] || LEFTOVERS="$LEFTOVERS $h/$d"; done
-done
-PREEXISTING=
-for d in $LEFTOVERS; do [ -e "$d" ] && PREEXISTING="$PREEXISTING $d"; done
-cleanup() {
-    [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
-    if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
-        kill "$NSPAWN_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$NSPAWN_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK" /run/systemd/nspawn/unix-export/"$NAME" /run/systemd/nspawn/propagate/"$NAME" 2>/dev/null || true
-    for d in $LEFTOVERS; do
-        case " $PREEXISTING " in *" $d "*) continue ;; esac
-        [ -d "$d" ] || continue
-        # cgroups: children first; rmdir refuses anything still in use
-        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-    done
-}
-trap cleanup EXIT
+TEST=systemd-e2e
+. "$HERE/tests/lib/container.sh"
 
 cat > "$WORK/pledgewatch.toml" <<CONF
 rules_dir = "/etc/pledgewatch/rules"
@@ -76,8 +34,7 @@ backfill = "1h"
 timeout = "10s"
 CONF
 
-setsid systemd-nspawn -D "$ROOT" --volatile=overlay -b --register=no --keep-unit \
-    --private-network -M "$NAME" --console=passive \
+boot_container \
     --bind-ro="$BIN:/usr/bin/pledgewatch" \
     --bind-ro="$HERE/systemd/pledgewatch.service:/etc/systemd/system/pledgewatch.service" \
     --bind-ro="$HERE/systemd/pledgewatch-fetch.service:/etc/systemd/system/pledgewatch-fetch.service" \
@@ -86,23 +43,8 @@ setsid systemd-nspawn -D "$ROOT" --volatile=overlay -b --register=no --keep-unit
     --bind-ro="$HERE/systemd/pledgewatch.tmpfiles:/etc/tmpfiles.d/pledgewatch.conf" \
     --bind-ro="$WORK/pledgewatch.toml:/etc/pledgewatch/pledgewatch.toml" \
     --bind-ro="$HERE/rules:/etc/pledgewatch/rules" \
-    --bind-ro="$HERE/examples/reports:/srv/examples" \
-    >"$WORK/console.log" 2>&1 &
-NSPAWN_PID=$!
-LEADER=
-for _ in $(seq 600); do
-    LEADER=$(pgrep -P "$NSPAWN_PID" -x systemd || true)
-    [ -n "$LEADER" ] && break
-    sleep 0.1
-done
-[ -n "$LEADER" ] || { cat "$WORK/console.log" >&2; fail "the container did not boot"; }
-inside() { nsenter -t "$LEADER" -a "$@"; }
-for _ in $(seq 600); do
-    state=$(inside systemctl is-system-running 2>/dev/null || true)
-    case "$state" in running|degraded) break ;; esac
-    sleep 0.1
-done
-echo "systemd-e2e: container up ($state)" >&2
+    --bind-ro="$HERE/examples/reports:/srv/examples"
+
 
 inside systemctl start pledgewatch || { inside journalctl -u pledgewatch --no-pager >&2; fail "start failed"; }
 [ "$(inside systemctl is-active pledgewatch)" = active ] || fail "not active after start"
@@ -178,6 +120,5 @@ inside systemctl stop pledgewatch
 result=$(inside systemctl show -p Result --value pledgewatch)
 status=$(inside systemctl show -p ExecMainStatus --value pledgewatch)
 [ "$result" = success ] && [ "$status" = 0 ] || fail "stop: Result=$result ExecMainStatus=$status"
-inside systemctl poweroff >/dev/null 2>&1 || true
-for _ in $(seq 100); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+poweroff_container
 echo "systemd-e2e: ok" >&2

@@ -226,3 +226,58 @@ fn recorded_gdelt(dir: &Path) {
     std::fs::write(folder.join("masterfilelist.txt"), master).unwrap();
     std::fs::write(folder.join("lastupdate.txt"), last).unwrap();
 }
+
+/// Builds the Debian package twice (0.1.0-1, and 0.1.1-1 for the upgrade) with
+/// scripts/build-deb.sh, checks it with lintian, and installs, upgrades, removes and purges
+/// it under a real systemd (tests/deb-e2e.sh). Needs root, cargo-deb and lintian (.ci/run
+/// installs them); set PLEDGEWATCH_SKIP_E2E=1 on a machine where you are not root.
+#[test]
+fn the_debian_package_installs_upgrades_removes_and_purges() {
+    if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
+        eprintln!("PLEDGEWATCH_SKIP_E2E is set: not building and installing the package");
+        return;
+    }
+    let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
+    let debs = tempfile::tempdir().unwrap();
+    let mut built = Vec::new();
+    for extra in [&[][..], &["--deb-version", "0.1.1-1"][..]] {
+        let out = std::process::Command::new(root().join("scripts/build-deb.sh"))
+            .args(extra)
+            .output()
+            .expect("scripts/build-deb.sh runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "build-deb.sh failed (is cargo-deb installed? cargo install cargo-deb --locked):\n{}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deb = PathBuf::from(stdout.lines().last().unwrap_or("").trim());
+        let copy = debs.path().join(deb.file_name().unwrap());
+        std::fs::copy(&deb, &copy).unwrap();
+        built.push(copy);
+    }
+    assert!(
+        built[0]
+            .to_string_lossy()
+            .ends_with("pledgewatch_0.1.0-1_amd64.deb"),
+        "{built:?}"
+    );
+    let lint = std::process::Command::new("lintian")
+        .arg(&built[0])
+        .output()
+        .expect("lintian is installed (.ci/run installs it)");
+    let report = String::from_utf8_lossy(&lint.stdout);
+    let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("E:")).collect();
+    assert!(errors.is_empty(), "lintian errors:\n{report}");
+    eprintln!("lintian:\n{report}");
+    let out = std::process::Command::new(root().join("tests/deb-e2e.sh"))
+        .args(&built)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "package end-to-end test failed:\n{stderr}"
+    );
+    assert!(stderr.contains("deb-e2e: ok"), "{stderr}");
+}
