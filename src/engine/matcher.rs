@@ -97,11 +97,54 @@ struct Scope {
     min_strength: Kind,
 }
 
+/// One phrase of the rules. Its text up to its first stem (`*`) is what the automaton
+/// looks for; the rest is checked where the automaton found the start.
 #[derive(Debug)]
 struct Phrase {
+    /// As the rule wrote it (normalized), for `explain`.
     text: String,
+    /// What the automaton searches: the text before the first `*`.
+    head: String,
+    /// The parts after each `*`: at a stem the word goes on (any word characters), then the
+    /// part must follow. Empty for a phrase without stems.
+    rest: Vec<String>,
     word_start: bool,
+    /// The phrase ends in a word character that is not a stem: a word boundary must follow.
     word_end: bool,
+}
+
+impl Phrase {
+    fn new(norm: String) -> Phrase {
+        let mut parts = norm.split('*');
+        let head = parts.next().unwrap_or("").to_string();
+        let rest: Vec<String> = parts.map(str::to_string).collect();
+        Phrase {
+            word_start: norm.chars().next().is_some_and(is_word),
+            word_end: !norm.ends_with('*') && norm.chars().next_back().is_some_and(is_word),
+            head,
+            rest,
+            text: norm,
+        }
+    }
+
+    /// True when the phrase, whose head the automaton found ending at byte `end`, goes on
+    /// as the rule says, with a word boundary after it where one is needed.
+    fn continues(&self, haystack: &str, end: usize) -> bool {
+        let mut at = end;
+        for part in &self.rest {
+            // the stem's word goes on to its end
+            at += haystack[at..]
+                .char_indices()
+                .find(|(_, c)| !is_word(*c))
+                .map_or(haystack.len() - at, |(i, _)| i);
+            let next = haystack[at..].get(..part.len());
+            if !next.is_some_and(|n| n.eq_ignore_ascii_case(part)) {
+                return false;
+            }
+            at += part.len();
+        }
+        !self.word_end || !haystack[at..].chars().next().is_some_and(is_word)
+    }
 }
 
 /// All rules, compiled for one pass per report.
@@ -218,11 +261,7 @@ impl CompiledRules {
                 return id;
             }
             let id = phrases.len() as u32;
-            phrases.push(Phrase {
-                word_start: norm.chars().next().is_some_and(is_word),
-                word_end: norm.chars().next_back().is_some_and(is_word),
-                text: norm.clone(),
-            });
+            phrases.push(Phrase::new(norm.clone()));
             phrase_ids.insert(norm, id);
             id
         };
@@ -306,7 +345,7 @@ impl CompiledRules {
             let built = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(true)
-                .build(phrases.iter().map(|p| p.text.as_str()))
+                .build(phrases.iter().map(|p| p.head.as_str()))
                 .map_err(|e| format!("cannot compile the {} rule phrases: {e}", phrases.len()))?;
             Some(built)
         };
@@ -426,9 +465,7 @@ impl CompiledRules {
                             .chars()
                             .next_back()
                             .is_some_and(is_word);
-                    let after_ok =
-                        !p.word_end || !haystack[m.end()..].chars().next().is_some_and(is_word);
-                    if before_ok && after_ok {
+                    if before_ok && p.continues(haystack, m.end()) {
                         scratch.phrase_seen[id as usize] = stamp;
                         scratch.found.push(id);
                     }
@@ -656,6 +693,65 @@ mod tests {
         assert!(!hit("exercise_2"), "underscore joins words");
         assert!(hit("the U.S. and others"), "phrase ending in punctuation");
         assert!(hit("Übung exercise"));
+    }
+
+    #[test]
+    fn stems_match_inflected_words_in_russian_tajik_kyrgyz_and_latin() {
+        let set = rules(
+            "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\n\
+             keywords = [\"демаркац* границ*\", \"border demarcat*\", \"марзи давлат*\", \"чек ара*\", \"séance plénièr*\"]\n",
+        );
+        let compiled = CompiledRules::new(&set).unwrap();
+        let hit = |title: &str| {
+            let r = report(Kind::Meeting, &["KGZ", "TJK"], None, title, "");
+            !compiled
+                .match_report(&r, &mut Scratch::default())
+                .is_empty()
+        };
+        for yes in [
+            // Russian: the case endings of демаркация and граница
+            "Стороны обсудили демаркацию границы",
+            "Завершена ДЕМАРКАЦИЯ  ГРАНИЦЫ между странами",
+            "о демаркации границ",
+            "демаркац границ",
+            // Latin, any case, the stem alone too
+            "Kyrgyz-Tajik Border Demarcation talks",
+            "border demarcat",
+            "they are border demarcating",
+            // Tajik (Cyrillic with extra letters) and Kyrgyz
+            "Масъалаҳои марзи давлатӣ баррасӣ шуд",
+            "Кыргыз-тажик чек арасы боюнча сүйлөшүүлөр",
+            // Latin with diacritics, upper case folded
+            "La SÉANCE PLÉNIÈRE s'est tenue",
+        ] {
+            assert!(hit(yes), "{yes}");
+        }
+        for no in [
+            "демаркационная линия фронта", // the second word is missing
+            "демаркация, границы",         // not a run of white space between the words
+            "редемаркация границы",        // no word boundary before the stem
+            "border demarc",               // shorter than the stem
+        ] {
+            assert!(!hit(no), "{no}");
+        }
+        assert!(
+            hit("border demarcation-line"),
+            "the stem ends at a non-word character"
+        );
+    }
+
+    #[test]
+    fn misplaced_stars_are_rule_errors() {
+        for bad in ["d*", "*border", "demar*cation", "a b*", "border**", "x *"] {
+            let text = format!(
+                "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\"]\nsigned = 2007-09-18\n\
+                 [[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n[[commitment.evidence]]\nkeywords = [{bad:?}]\n"
+            );
+            let e =
+                crate::engine::rules::load_str(std::path::Path::new("r.toml"), &text).unwrap_err();
+            assert!(e[0].message.contains('*'), "{bad}: {e:?}");
+            assert_eq!(e[0].line, 11, "{bad}");
+        }
     }
 
     #[test]

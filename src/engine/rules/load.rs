@@ -632,11 +632,36 @@ fn phrases(
                 &span,
                 format!("`{key}` in {} holds an empty phrase", s.name),
             );
+        } else if let Err(why) = check_stems(&phrase) {
+            p.add(&span, format!("`{key}` in {}: {phrase:?}: {why}", s.name));
         } else {
             out.push(phrase);
         }
     }
     out
+}
+
+/// A `*` may only end a word of at least two word characters (a stem, SPEC §2).
+fn check_stems(phrase: &str) -> Result<(), String> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let chars: Vec<char> = phrase.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c != '*' {
+            continue;
+        }
+        let stem = chars[..i].iter().rev().take_while(|c| is_word(**c)).count();
+        if stem < 2 {
+            return Err(format!(
+                "a `*` must follow at least two letters or digits of a word (a stem such as \"demarcat*\"); found one after {stem}"
+            ));
+        }
+        if chars.get(i + 1).is_some_and(|n| is_word(*n) || *n == '*') {
+            return Err(
+                "a `*` may only end a word (\"demarcat* line\", not \"demar*cation\")".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
