@@ -3,7 +3,8 @@
 //! each), then times the real release binary's `replay --format json` and reads its peak RSS.
 //!
 //! `cargo bench --bench replay` runs the matrix; `cargo bench --bench replay --
-//! --reports N --commitments M` runs one point. Generated data is cached under
+//! --reports N --commitments M` runs one point (`--stems`: with a third of the rule phrases
+//! ending in a stem, `"ceasefire near airpo*"`). Generated data is cached under
 //! `target/bench-data/`.
 
 use std::fmt::Write as _;
@@ -474,7 +475,25 @@ fn write_reports(path: &Path, n: usize, words: &[String]) -> std::io::Result<()>
     out.flush()
 }
 
-fn write_rules(dir: &Path, commitments: usize, words: &[String]) -> std::io::Result<()> {
+/// `p` with its last word cut to a stem: "ceasefire near airport" -> "ceasefire near airpo*".
+fn stemmed(p: &str) -> String {
+    let (head, last) = p.rsplit_once(' ').map_or(("", p), |(h, l)| (h, l));
+    let keep = last.chars().count().saturating_sub(2).max(2);
+    let stem: String = last.chars().take(keep).collect();
+    if head.is_empty() {
+        format!("{stem}*")
+    } else {
+        format!("{head} {stem}*")
+    }
+}
+
+/// Writes the rules; with `stems`, every third phrase ends in a stem (SPEC §2).
+fn write_rules(
+    dir: &Path,
+    commitments: usize,
+    words: &[String],
+    stems: bool,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let mut rng = Rng(99);
     let per_agreement = 5;
@@ -497,7 +516,12 @@ fn write_rules(dir: &Path, commitments: usize, words: &[String]) -> std::io::Res
             let keywords: Vec<String> = (0..10)
                 .map(|_| {
                     phrase_no += 1;
-                    format!("{:?}", phrase(words, phrase_no))
+                    let p = phrase(words, phrase_no);
+                    if stems && phrase_no % 3 == 0 {
+                        format!("{:?}", stemmed(&p))
+                    } else {
+                        format!("{p:?}")
+                    }
                 })
                 .collect();
             let _ = write!(
@@ -552,7 +576,7 @@ fn measure(cmd: &mut Command) -> (f64, f64, f64, String) {
     )
 }
 
-fn data(reports: usize, commitments: usize, words: &[String]) -> (PathBuf, PathBuf) {
+fn data(reports: usize, commitments: usize, words: &[String], stems: bool) -> (PathBuf, PathBuf) {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&base).expect("bench data folder");
     let reports_path = base.join(format!("reports-{reports}.jsonl"));
@@ -561,18 +585,24 @@ fn data(reports: usize, commitments: usize, words: &[String]) -> (PathBuf, PathB
         write_reports(&tmp, reports, words).expect("write reports");
         std::fs::rename(&tmp, &reports_path).expect("rename");
     }
-    let rules = base.join(format!("rules-{commitments}"));
+    let name = if stems {
+        format!("rules-{commitments}-stems")
+    } else {
+        format!("rules-{commitments}")
+    };
+    let rules = base.join(&name);
     if !rules.exists() {
-        let tmp = base.join(format!("rules-{commitments}.tmp"));
+        let tmp = base.join(format!("{name}.tmp"));
         let _ = std::fs::remove_dir_all(&tmp);
-        write_rules(&tmp, commitments, words).expect("write rules");
+        write_rules(&tmp, commitments, words, stems).expect("write rules");
         std::fs::rename(&tmp, &rules).expect("rename");
     }
     (reports_path, rules)
 }
 
 fn point(reports: usize, commitments: usize, words: &[String]) {
-    let (reports_path, rules) = data(reports, commitments, words);
+    let stems = std::env::args().any(|a| a == "--stems");
+    let (reports_path, rules) = data(reports, commitments, words, stems);
     let size = std::fs::metadata(&reports_path)
         .map(|m| m.len())
         .unwrap_or(0);
@@ -599,12 +629,19 @@ fn point(reports: usize, commitments: usize, words: &[String]) {
         })
         .unwrap_or(0);
     println!(
-        "reports {reports:>9}  ({:>5} MiB)  commitments {commitments:>6}  read {:>9}  hits {evidence:>9}  wall {wall:>6.2} s  cpu {cpu:>6.2} s  peak RSS {rss:>7.1} MiB  {:>7.0} reports/s",
+        "{}reports {reports:>9}  ({:>5} MiB)  commitments {commitments:>6}  read {:>9}  hits {evidence:>9}  wall {wall:>6.2} s  cpu {cpu:>6.2} s  peak RSS {rss:>7.1} MiB  {:>7.0} reports/s",
+        if stems {
+            "[a third of the phrases stemmed] "
+        } else {
+            ""
+        },
         size >> 20,
         v["reports"]["read"],
         reports as f64 / wall
     );
-    if std::env::args().any(|a| a == "--history") || (reports, commitments) == (1_000_000, 1000) {
+    if std::env::args().any(|a| a == "--history")
+        || (!stems && (reports, commitments) == (1_000_000, 1000))
+    {
         history_point(&rules, &reports_path, wall);
     }
 }

@@ -169,3 +169,25 @@ fn border_work_fulfilled_in_2025() {
         r["reason"]
     );
 }
+
+/// Reports in Russian count through the seed rules' stems: делимитации, делимитацию,
+/// Договор о государственной границе, Жапаров... (SPEC §2).
+#[test]
+fn russian_reports_count_through_stems() {
+    let (v, _) = replay_json(
+        &root().join("rules"),
+        &[&root().join("examples/reports-ru")],
+        "2025-06-30",
+    );
+    assert_eq!(v["reports"]["read"], 3);
+    let bc = commitment(&v, "border-commission");
+    assert_eq!(
+        (bc["evidence"].as_u64(), bc["last_evidence"].as_str()),
+        (Some(2), Some("2023-10-08"))
+    );
+    let bs = commitment(&v, "border-settled");
+    assert_eq!(bs["status"], "fulfilled");
+    assert_eq!(bs["last_evidence"], "2025-03-13");
+    let pm = commitment(&v, "presidential-meetings");
+    assert_eq!(pm["evidence"], 2);
+}
