@@ -475,10 +475,14 @@ fn write_reports(path: &Path, n: usize, words: &[String]) -> std::io::Result<()>
     out.flush()
 }
 
-/// `p` with its last word cut to a stem: "ceasefire near airport" -> "ceasefire near airpo*".
+/// `p` with its last word cut to a stem: "ceasefire near airport" -> "ceasefire near airpo*"
+/// (words shorter than 4 letters stay whole).
 fn stemmed(p: &str) -> String {
     let (head, last) = p.rsplit_once(' ').map_or(("", p), |(h, l)| (h, l));
-    let keep = last.chars().count().saturating_sub(2).max(2);
+    if last.chars().count() < 4 {
+        return p.to_string(); // too short a word to cut
+    }
+    let keep = last.chars().count() - 2;
     let stem: String = last.chars().take(keep).collect();
     if head.is_empty() {
         format!("{stem}*")
