@@ -89,6 +89,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check what rules must say on given reports: test files of expectations (SPEC §5).
+    Test {
+        /// Test files (TOML: rules, reports, [[report]], [[expect]]).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Fetch published event data into the inbox.
     Fetch {
         #[command(subcommand)]
@@ -230,6 +236,7 @@ fn main() -> ExitCode {
             cli::history(source, as_of.unwrap_or_else(today), every, format)
         }
         Command::Assets { out } => assets(&out),
+        Command::Test { files } => cli::test(&files),
         Command::Fetch {
             feed: Feed::Gdelt { config, from, to },
         } => cli::fetch_gdelt(config.as_deref(), from, to),

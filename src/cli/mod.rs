@@ -804,3 +804,127 @@ pub fn fetch_gdelt(
         }
     }
 }
+
+/// `pledgewatch test FILE...` (SPEC §5): every expectation of every file checked; each
+/// differing field printed as `FILE:LINE: TARGET at AS_OF: expected ..., got ... (REASON)`,
+/// then `N passed, M failed`. Exit 0 when all pass, 1 when any fails, 2 when a test file or
+/// its rules are invalid.
+pub fn test(files: &[PathBuf]) -> u8 {
+    let (mut passed, mut failed, mut invalid) = (0usize, 0usize, false);
+    for file in files {
+        match test_file(file) {
+            Ok(outcome) => {
+                passed += outcome.passed;
+                failed += outcome.failed;
+                invalid |= outcome.invalid;
+            }
+            Err(()) => invalid = true,
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if invalid {
+        exit::USAGE
+    } else if failed > 0 {
+        exit::PROBLEMS
+    } else {
+        exit::OK
+    }
+}
+
+/// What one test file came to.
+struct TestOutcome {
+    passed: usize,
+    failed: usize,
+    /// A target that is not in the rules, or an inline report refused.
+    invalid: bool,
+}
+
+fn test_file(path: &Path) -> Result<TestOutcome, ()> {
+    use crate::engine::ruletest;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("{}: cannot read the test file: {e}", path.display());
+    })?;
+    let t = ruletest::parse(path, &text).map_err(|p| print_problems(&p))?;
+    let set = crate::shell::rules_dir::load_dir(&t.rules).map_err(|p| print_problems(&p))?;
+    let compiled = CompiledRules::new(&set).map_err(|e| eprintln!("{}: {e}", t.rules.display()))?;
+    let mut invalid = false;
+    let mut evidence = if t.reports.is_empty() {
+        crate::engine::replay::EvidenceSet::default()
+    } else {
+        let files = collect_inputs(&t.reports).map_err(|e| eprintln!("{}: {e}", path.display()))?;
+        let mut on_notice = |notice: Notice<'_>| match notice {
+            Notice::Rejected(r) => eprintln!("rejected: {r}"),
+            Notice::Skipped(r) => eprintln!("skipped: {r}"),
+        };
+        ingest(
+            &compiled,
+            &files,
+            &ReadOptions::default(),
+            1,
+            &mut on_notice,
+        )
+    };
+    let mut scratch = crate::engine::matcher::Scratch::default();
+    for (line, report) in &t.inline {
+        crate::engine::report::read_bytes(
+            path,
+            crate::engine::report::Format::Toml,
+            report.as_bytes(),
+            &mut |item| match item {
+                crate::engine::report::Item::Report(r) => {
+                    let hits = compiled.match_report(&r, &mut scratch);
+                    evidence.add(&r, hits);
+                }
+                crate::engine::report::Item::Rejected(rej)
+                | crate::engine::report::Item::Skipped(rej) => {
+                    let field = rej
+                        .field
+                        .as_deref()
+                        .map(|f| format!("field `{f}`: "))
+                        .unwrap_or_default();
+                    eprintln!(
+                        "{}:{line}:1: [[report]]: {field}{}",
+                        path.display(),
+                        rej.message
+                    );
+                    invalid = true;
+                }
+            },
+        );
+    }
+    let events = evidence.events(set.commitment_count());
+    let mut at: std::collections::BTreeMap<
+        NaiveDate,
+        Vec<crate::engine::evaluate::AgreementStatus>,
+    > = std::collections::BTreeMap::new();
+    let (mut passed, mut failed) = (0, 0);
+    for x in &t.expects {
+        let statuses = at
+            .entry(x.as_of)
+            .or_insert_with(|| evaluate_all(&set, &events, x.as_of));
+        match ruletest::check(x, statuses) {
+            Ok(diffs) if diffs.is_empty() => passed += 1,
+            Ok(diffs) => {
+                failed += 1;
+                for d in diffs {
+                    println!(
+                        "{}:{}: {} at {}: {d}",
+                        path.display(),
+                        x.line,
+                        x.target,
+                        x.as_of
+                    );
+                }
+            }
+            Err(message) => {
+                eprintln!("{}:{}:1: {message}", path.display(), x.line);
+                invalid = true;
+            }
+        }
+    }
+    Ok(TestOutcome {
+        passed,
+        failed,
+        invalid,
+    })
+}

@@ -15,5 +15,6 @@ pub mod problem;
 pub mod replay;
 pub mod report;
 pub mod rules;
+pub mod ruletest;
 pub mod schedule;
 pub mod toml_fields;

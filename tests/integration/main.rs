@@ -13,6 +13,7 @@ mod layout;
 mod properties;
 mod replay;
 mod reports;
+mod ruletest;
 mod schema;
 mod story;
 mod systemd;
