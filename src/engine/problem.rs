@@ -17,6 +17,16 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// The problem a TOML parser found in `text`, the content of `path`, at its place.
+    pub fn from_toml(path: &Path, text: &str, e: &toml::de::Error) -> Problem {
+        Problem::at(
+            path,
+            text,
+            e.span().map_or(0, |s| s.start),
+            e.message().trim().to_string(),
+        )
+    }
+
     /// A problem at byte `offset` of `text`, the content of `path`.
     pub fn at(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Problem {
         let (line, column) = line_column(text, offset);

@@ -81,14 +81,8 @@ struct RawExpect {
 
 /// Parses the test file `path` (its text `text`); every problem is located.
 pub fn parse(path: &Path, text: &str) -> Result<TestFile, Vec<Problem>> {
-    let raw: RawTest = toml::from_str(text).map_err(|e| {
-        vec![Problem::at(
-            path,
-            text,
-            e.span().map_or(0, |s| s.start),
-            e.message().trim().to_string(),
-        )]
-    })?;
+    let raw: RawTest =
+        toml::from_str(text).map_err(|e| vec![Problem::from_toml(path, text, &e)])?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let resolve = |p: &str| base.join(p);
     let mut problems = Vec::new();

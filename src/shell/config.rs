@@ -312,14 +312,8 @@ impl Config {
 
     /// Validates config `text`; `path` names it and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            vec![Problem::at(
-                path,
-                text,
-                e.span().map_or(0, |s| s.start),
-                e.message().trim().to_string(),
-            )]
-        })?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| vec![Problem::from_toml(path, text, &e)])?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &str| {
             let p = PathBuf::from(p);
