@@ -129,17 +129,8 @@ pub struct ReplayArgs {
     pub fail_on: Vec<Status>,
 }
 
-/// Rules and reports read from files (replay, history, explain without the daemon): the
-/// rule set and every report reduced to its evidence; or the exit code.
-fn evidence_from_files(
-    rules_dir: &Path,
-    reports: &[PathBuf],
-) -> Result<(RuleSet, crate::engine::replay::EvidenceSet), u8> {
-    let inputs = inputs_from_files(rules_dir, reports)?;
-    Ok((inputs.set, inputs.evidence))
-}
-
-/// What a stateless command read: rules, their matcher, the report files and evidence.
+/// What a stateless command read (replay, history): rules, their matcher, the report
+/// files and every report reduced to its evidence.
 struct Inputs {
     set: RuleSet,
     compiled: CompiledRules,
@@ -285,10 +276,10 @@ pub fn history(
 ) -> u8 {
     use crate::render::history::{self as out, HistoryFormat};
     let (set, events, counts) = match source {
-        Source::Files { rules, reports } => match evidence_from_files(rules, reports) {
-            Ok((set, evidence)) => {
-                let events = evidence.events(set.commitment_count());
-                (set, events, evidence.counts())
+        Source::Files { rules, reports } => match inputs_from_files(rules, reports) {
+            Ok(inputs) => {
+                let events = inputs.evidence.events(inputs.set.commitment_count());
+                (inputs.set, events, inputs.evidence.counts())
             }
             Err(code) => return code,
         },
@@ -407,17 +398,19 @@ fn ledger_evidence(
     ),
     u8,
 > {
-    let (config, set, compiled, ledger) = ledger_view(config_flag)?;
-    let (events, counts) = ledger_events(&config, &set, &compiled, &ledger)?;
+    let (_, set, compiled, ledger) = ledger_view(config_flag)?;
+    let (events, counts) = ledger_events(&set, &compiled, &ledger, None)?;
     Ok((set, events, counts))
 }
 
+/// Every commitment's events and the report counts from `ledger`, filling `marks` (the
+/// scorecard's) in the same pass when given.
 #[allow(clippy::type_complexity)]
 fn ledger_events(
-    _config: &Config,
     set: &RuleSet,
     compiled: &CompiledRules,
     ledger: &crate::shell::ledger::Ledger,
+    marks: Option<&mut crate::engine::replay::MarkSet>,
 ) -> Result<
     (
         Vec<Vec<crate::engine::evaluate::Event>>,
@@ -429,7 +422,9 @@ fn ledger_events(
         eprintln!("{e}");
         exit::PROBLEMS
     };
-    let evidence = ledger.evidence(compiled).map_err(|e| fail(e.to_string()))?;
+    let evidence = ledger
+        .evidence_and_marks(compiled, marks)
+        .map_err(|e| fail(e.to_string()))?;
     let totals = ledger.counts().map_err(|e| fail(e.to_string()))?;
     let counts = crate::engine::replay::ReportCounts {
         read: totals.reports,
@@ -445,23 +440,15 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
         Ok(v) => v,
         Err(code) => return code,
     };
-    let (events, counts) = match ledger_events(&config, &set, &compiled, &ledger) {
+    // the page's marks (titles, sources, addresses) come from the same pass over the ledger
+    let mut marks = crate::engine::replay::MarkSet::default();
+    let wanted = (format == Format::Html).then_some(&mut marks);
+    let (events, counts) = match ledger_events(&set, &compiled, &ledger, wanted) {
         Ok(v) => v,
         Err(code) => return code,
     };
     let statuses = evaluate_all(&set, &events, as_of);
-    let page = || {
-        let mut marks = crate::engine::replay::MarkSet::default();
-        let mut scratch = crate::engine::matcher::Scratch::default();
-        let read = ledger.reports(&mut |r| {
-            let hits = compiled.match_report(&r, &mut scratch);
-            marks.add(&r, &hits);
-        });
-        if let Err(e) = read {
-            eprintln!("{e}");
-        }
-        html_page(&set, &events, &statuses, counts, as_of, &marks)
-    };
+    let page = || html_page(&set, &events, &statuses, counts, as_of, &marks);
     let mut text = render(format, as_of, counts, &statuses, &set, page);
     if format == Format::Text || format == Format::Markdown {
         text.push_str(&feed_lines(&config, format));

@@ -1,6 +1,7 @@
 //! Rendering histories (SPEC §5 `history`): the JSON of change points, the change points for
 //! people (text, Markdown, CSV), and the compliance-cycle table of `--every`.
 
+use super::to_json;
 use crate::engine::evaluate::Status;
 use crate::engine::history::{AgreementHistory, Change, Every, period_ends, score_on, status_on};
 use crate::engine::replay::ReportCounts;
@@ -63,13 +64,6 @@ fn json_changes(changes: &[Change]) -> Vec<JsonChange> {
             status: c.status.as_str(),
         })
         .collect()
-}
-
-fn to_json(value: &impl Serialize) -> String {
-    let mut s =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
 }
 
 /// The SPEC §5 history object: change points per commitment (and party).

@@ -103,10 +103,7 @@ pub fn json(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]
             })
             .collect(),
     };
-    let mut s =
-        serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    super::to_json(&out)
 }
 
 fn colour(status: Status) -> &'static str {
