@@ -409,6 +409,13 @@ fn ledger_failed(entry: &Entry, error: &str) -> Took {
     Took::Later
 }
 
+/// Logs a `.error` file that could not be written beside a moved file.
+fn error_file_failed(moved_to: &std::path::Path, failed: Option<std::io::Error>) {
+    if let Some(e) = failed {
+        tracing::error!(file = %crate::engine::problem::shown(moved_to), error = %e, "cannot write the .error file");
+    }
+}
+
 /// What the evidence set (and the scorecard's marks) gain from one report once its file's
 /// transaction is committed.
 struct Gained {
@@ -609,11 +616,10 @@ impl Worker {
     }
 
     fn reject(&self, entry: &Entry, why: &str) {
-        match inbox::move_unique(&entry.path, &self.inbox.rejected, &entry.name) {
-            Ok(to) => {
-                if let Err(e) = inbox::write_error(&to, &format!("{why}\n")) {
-                    tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
-                }
+        let text = format!("{why}\n");
+        match inbox::move_unique(&entry.path, &self.inbox.rejected, &entry.name, Some(&text)) {
+            Ok((to, error_failed)) => {
+                error_file_failed(&to, error_failed);
                 let _ = inbox::sync_dir(&self.inbox.rejected);
                 tracing::warn!(file = %crate::engine::problem::shown(&entry.path), moved_to = %crate::engine::problem::shown(&to), reason = %why, "file rejected");
             }
@@ -681,22 +687,20 @@ impl Worker {
                 } else {
                     &self.inbox.processed
                 };
-                match inbox::move_unique(&entry.path, dir, &entry.name) {
-                    Ok(to) => {
+                let why = (taken.outcome == "rejected").then(|| {
+                    format!(
+                        "identical to {}, taken {} and rejected; see its .error file\n",
+                        crate::engine::problem::escape_controls(&taken.name),
+                        taken.taken
+                    )
+                });
+                match inbox::move_unique(&entry.path, dir, &entry.name, why.as_deref()) {
+                    Ok((to, error_failed)) => {
+                        error_file_failed(&to, error_failed);
                         tracing::info!(
                             file = %crate::engine::problem::shown(&entry.path), moved_to = %crate::engine::problem::shown(&to), first_taken = %taken.taken, first_name = %taken.name,
                             "file already taken (identical content); nothing counted again"
                         );
-                        if taken.outcome == "rejected" {
-                            let why = format!(
-                                "identical to {}, taken {} and rejected; see its .error file\n",
-                                crate::engine::problem::escape_controls(&taken.name),
-                                taken.taken
-                            );
-                            if let Err(e) = inbox::write_error(&to, &why) {
-                                tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
-                            }
-                        }
                     }
                     Err(e) => {
                         tracing::error!(file = %crate::engine::problem::shown(&entry.path), error = %e, "cannot move a file")
@@ -871,13 +875,10 @@ impl Worker {
         } else {
             self.inbox.processed.clone()
         };
-        match inbox::move_unique(&entry.path, &dir, &entry.name) {
-            Ok(to) => {
-                if !problems.is_empty()
-                    && let Err(e) = inbox::write_error(&to, &(problems.join("\n") + "\n"))
-                {
-                    tracing::error!(file = %crate::engine::problem::shown(&to), error = %e, "cannot write the .error file");
-                }
+        let why = (!problems.is_empty()).then(|| problems.join("\n") + "\n");
+        match inbox::move_unique(&entry.path, &dir, &entry.name, why.as_deref()) {
+            Ok((to, error_failed)) => {
+                error_file_failed(&to, error_failed);
                 let _ = inbox::sync_dir(&dir);
                 for p in problems.iter().take(refused.min(20)) {
                     tracing::warn!(file = %crate::engine::problem::shown(&entry.path), problem = %p, "record refused");

@@ -206,10 +206,25 @@ fn free_name(dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
 
 /// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken
 /// (see [`free_name`]). Returns the new path. Never overwrites.
-pub fn move_unique(src: &Path, dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
+///
+/// With `error`, `NAME.error` is written (and synced) first, so that a file gone from the
+/// inbox always has its whole `.error` beside it. A failure to write it is returned as the
+/// second value; the file is moved all the same.
+pub fn move_unique(
+    src: &Path,
+    dir: &Path,
+    name: &OsStr,
+    error: Option<&str>,
+) -> std::io::Result<(PathBuf, Option<std::io::Error>)> {
     let target = free_name(dir, name)?;
-    std::fs::rename(src, &target)?;
-    Ok(target)
+    let error_failed = error.and_then(|text| write_error(&target, text).err());
+    if let Err(e) = std::fs::rename(src, &target) {
+        if error.is_some() && error_failed.is_none() {
+            let _ = std::fs::remove_file(error_path(&target));
+        }
+        return Err(e);
+    }
+    Ok((target, error_failed))
 }
 
 /// Writes `NAME.error` in `dir` for a file that is gone (deleted while it was read), under
@@ -220,14 +235,19 @@ pub fn write_error_alone(dir: &Path, name: &OsStr, text: &str) -> std::io::Resul
     Ok(target)
 }
 
-/// Writes `TARGET.error` beside a moved file, saying why.
-pub fn write_error(moved_to: &Path, text: &str) -> std::io::Result<()> {
-    let mut name = moved_to.as_os_str().to_os_string();
+/// The `.error` companion of `path`.
+fn error_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
     name.push(".error");
+    PathBuf::from(name)
+}
+
+/// Writes `TARGET.error` beside a (moved or about to be moved) file, saying why.
+fn write_error(target: &Path, text: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.create_new(true).write(true);
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
-    let mut f = options.open(PathBuf::from(name))?;
+    let mut f = options.open(error_path(target))?;
     std::io::Write::write_all(&mut f, text.as_bytes())?;
     f.sync_all()
 }
@@ -344,8 +364,9 @@ mod tests {
         let name = format!("{}.json", "x".repeat(250));
         for _ in 0..2 {
             std::fs::write(a.join(&name), "{}").unwrap();
-            let to = move_unique(&a.join(&name), &b, OsStr::new(&name)).unwrap();
-            write_error(&to, "why").unwrap();
+            let (_, failed) =
+                move_unique(&a.join(&name), &b, OsStr::new(&name), Some("why")).unwrap();
+            assert!(failed.is_none());
         }
         assert_eq!(std::fs::read_dir(&b).unwrap().count(), 4);
     }
@@ -358,7 +379,7 @@ mod tests {
         std::fs::create_dir_all(&b).unwrap();
         for i in 0..3 {
             std::fs::write(a.join("r.json"), format!("{i}")).unwrap();
-            let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
+            let (to, _) = move_unique(&a.join("r.json"), &b, OsStr::new("r.json"), None).unwrap();
             assert_eq!(std::fs::read_to_string(&to).unwrap(), format!("{i}"));
         }
         let mut names: Vec<_> = std::fs::read_dir(&b)
@@ -367,6 +388,23 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["r.json", "r.json.1", "r.json.2"]);
+    }
+
+    #[test]
+    fn the_error_file_is_there_before_the_move_and_gone_if_the_move_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        // the source does not exist: the move fails, and no .error is left behind
+        let missing = move_unique(&a.join("gone.json"), &b, OsStr::new("gone.json"), Some("x"));
+        assert!(missing.is_err());
+        assert_eq!(std::fs::read_dir(&b).unwrap().count(), 0);
+        std::fs::write(a.join("r.json"), "x").unwrap();
+        let (to, failed) =
+            move_unique(&a.join("r.json"), &b, OsStr::new("r.json"), Some("why\n")).unwrap();
+        assert!(failed.is_none());
+        assert_eq!(std::fs::read_to_string(error_path(&to)).unwrap(), "why\n");
     }
 
     #[test]
@@ -380,7 +418,7 @@ mod tests {
         assert!(!alone.exists());
         // a later file of that name does not take the name of the lone .error
         std::fs::write(a.join("r.json"), "x").unwrap();
-        let to = move_unique(&a.join("r.json"), &b, OsStr::new("r.json")).unwrap();
+        let (to, _) = move_unique(&a.join("r.json"), &b, OsStr::new("r.json"), None).unwrap();
         assert_eq!(to, b.join("r.json.1"));
         assert_eq!(
             std::fs::read_to_string(b.join("r.json.error")).unwrap(),
