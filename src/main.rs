@@ -41,13 +41,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-    /// Show the evidence, talk and breaches behind one commitment's status.
+    /// Show the evidence, talk and breaches behind one commitment's status, or why the
+    /// reports of a file do (not) count for it.
+    #[command(group(clap::ArgGroup::new("from_files").args(["reports", "report"])))]
     Explain {
         /// AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation.
         target: String,
-        /// Config file.
-        #[arg(long)]
+        /// Config file: the daemon's ledger, or with --report only its rules_dir (default: $PLEDGEWATCH_CONFIG, then /etc/pledgewatch/pledgewatch.toml).
+        #[arg(long, conflicts_with = "rules")]
         config: Option<PathBuf>,
+        /// Rules folder (with --reports or --report: no daemon needed).
+        #[arg(long, requires = "from_files")]
+        rules: Option<PathBuf>,
+        /// Report files or folders (read recursively) to explain the status from, instead of the ledger.
+        #[arg(long, num_args = 1.., requires = "rules")]
+        reports: Vec<PathBuf>,
+        /// Take each report of these files apart against the commitment: why it counts or not.
+        #[arg(long, num_args = 1..)]
+        report: Vec<PathBuf>,
         /// Evaluation date, YYYY-MM-DD (default: today, UTC).
         #[arg(long, value_parser = parse_as_of)]
         as_of: Option<chrono::NaiveDate>,
@@ -216,8 +227,31 @@ fn main() -> ExitCode {
         Command::Explain {
             target,
             config,
+            rules,
+            reports,
+            report,
             as_of,
-        } => cli::explain(&target, config.as_deref(), as_of.unwrap_or_else(today)),
+        } => {
+            let as_of = as_of.unwrap_or_else(today);
+            match &rules {
+                _ if !report.is_empty() => cli::explain_reports(
+                    &target,
+                    rules.as_deref(),
+                    config.as_deref(),
+                    &report,
+                    as_of,
+                ),
+                Some(rules) => cli::explain(
+                    &target,
+                    cli::Source::Files {
+                        rules,
+                        reports: &reports,
+                    },
+                    as_of,
+                ),
+                None => cli::explain(&target, cli::Source::Ledger(config.as_deref()), as_of),
+            }
+        }
         Command::History {
             rules,
             reports,

@@ -176,16 +176,9 @@ fn html_page(
 }
 
 fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8> {
-    let set: RuleSet = crate::shell::rules_dir::load_dir(rules_dir).map_err(|problems| {
-        print_problems(&problems);
-        exit::PROBLEMS
-    })?;
+    let (set, compiled) = rules_from_dir(rules_dir)?;
     let files = collect_inputs(reports).map_err(|e| {
         eprintln!("{e}");
-        exit::PROBLEMS
-    })?;
-    let compiled = CompiledRules::new(&set).map_err(|e| {
-        eprintln!("{}: {e}", rules_dir.display());
         exit::PROBLEMS
     })?;
     let total: u64 = files
@@ -253,7 +246,7 @@ pub fn replay(args: ReplayArgs) -> u8 {
     if failed { exit::FAIL_ON } else { exit::OK }
 }
 
-/// Where `history` (and later `explain`) read reports from.
+/// Where `history` and `explain` read reports from.
 pub enum Source<'a> {
     /// Rules and report files, no state.
     Files {
@@ -367,14 +360,7 @@ fn ledger_view(
     config_flag: Option<&Path>,
 ) -> Result<(Config, RuleSet, CompiledRules, crate::shell::ledger::Ledger), u8> {
     let config = load_config(config_flag)?;
-    let set = crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(|problems| {
-        print_problems(&problems);
-        exit::PROBLEMS
-    })?;
-    let compiled = CompiledRules::new(&set).map_err(|e| {
-        eprintln!("{}: {e}", config.rules_dir.display());
-        exit::PROBLEMS
-    })?;
+    let (set, compiled) = rules_from_dir(&config.rules_dir)?;
     if let Some(newer) = crate::shell::ledger::newer_than_known(&config.state_dir) {
         eprintln!("{newer}");
         return Err(exit::CONFIG);
@@ -486,141 +472,161 @@ fn feed_lines(config: &Config, format: Format) -> String {
 }
 
 /// `pledgewatch explain AGREEMENT/COMMITMENT`: the timeline of evidence, talk and breaches
-/// behind a status, with the alternative and phrases that matched each report.
-pub fn explain(target: &str, config_flag: Option<&Path>, as_of: NaiveDate) -> u8 {
-    let (config, set, compiled, ledger) = match ledger_view(config_flag) {
-        Ok(v) => v,
-        Err(code) => return code,
+/// behind a status, with the alternative and phrases that matched each report; from the
+/// daemon's ledger or from files (same output).
+pub fn explain(target: &str, source: Source<'_>, as_of: NaiveDate) -> u8 {
+    let (set, compiled, ledger) = match &source {
+        Source::Files { rules, .. } => match rules_from_dir(rules) {
+            Ok((set, compiled)) => (set, compiled, None),
+            Err(code) => return code,
+        },
+        Source::Ledger(config) => match ledger_view(*config) {
+            Ok((_, set, compiled, ledger)) => (set, compiled, Some(ledger)),
+            Err(code) => return code,
+        },
     };
-    let Some((agreement_id, commitment_id)) = target.split_once('/') else {
-        eprintln!(
-            "{target:?}: expected AGREEMENT/COMMITMENT, such as kgz-tjk-2007/military-cooperation"
-        );
-        return exit::PROBLEMS;
-    };
-    let mut index = None;
-    let mut n = 0u32;
-    for a in &set.agreements {
-        for c in &a.commitments {
-            if a.id == agreement_id && c.id == commitment_id {
-                index = Some((n, a, c));
-            }
-            n += 1;
+    let index = match crate::engine::explain::find_target(&set, target) {
+        Ok((index, _, _)) => index,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::PROBLEMS;
         }
-    }
-    let Some((index, agreement, commitment)) = index else {
-        eprintln!(
-            "{target}: no such commitment in {}",
-            config.rules_dir.display()
-        );
-        return exit::PROBLEMS;
     };
-    let mut scratch = crate::engine::matcher::Scratch::default();
-    let mut evidence = crate::engine::replay::EvidenceSet::default();
-    let mut lines: Vec<(NaiveDate, String)> = Vec::new();
-    let result = ledger.reports(&mut |r| {
-        let hits = compiled.match_report(&r, &mut scratch);
-        if let Some(hit) = hits.iter().find(|h| h.commitment == index) {
-            let details = compiled.explain_report(&r, &mut scratch);
-            let why: Vec<String> = details
-                .iter()
-                .filter(|d| {
-                    d.commitment == index
-                        && d.breach == (hit.class == crate::engine::matcher::Class::Breach)
-                })
-                .map(|d| {
-                    let block = if d.breach { "breach" } else { "evidence" };
-                    if d.phrases.is_empty() {
-                        format!("{block} alternative {}", d.alternative)
-                    } else {
-                        format!(
-                            "{block} alternative {} ({})",
-                            d.alternative,
-                            d.phrases
-                                .iter()
-                                .map(|p| format!("{p:?}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    }
-                })
-                .collect();
-            let counted = if r.date < commitment.starts || r.date > as_of {
-                " [outside the counted dates]"
-            } else {
-                ""
-            };
-            lines.push((
-                r.date,
-                format!(
-                    "{}  {:<8}  {:<9}  {:<11}  {}  [{}; id {}]{counted}",
-                    r.date,
-                    hit.class.as_str(),
-                    r.kind.as_str(),
-                    r.actors.join(","),
-                    if r.title.is_empty() {
-                        "(no title)"
-                    } else {
-                        &r.title
-                    },
-                    why.join("; "),
-                    r.id
-                ),
-            ));
-        }
-        evidence.add(&r, hits);
-    });
-    if let Err(e) = result {
+    let mut timeline = crate::engine::explain::Timeline::new(&compiled, index);
+    let read = match (&source, &ledger) {
+        (_, Some(ledger)) => ledger
+            .reports(&mut |r| timeline.add(&r))
+            .map_err(|e| e.to_string()),
+        (Source::Files { reports, .. }, None) => timeline_from_files(&mut timeline, reports),
+        (Source::Ledger(_), None) => Ok(()),
+    };
+    if let Err(e) = read {
         eprintln!("{e}");
         return exit::PROBLEMS;
     }
-    lines.sort();
-    let statuses = evaluate_all(&set, &evidence.events(set.commitment_count()), as_of);
-    let status = statuses
-        .iter()
-        .find(|a| a.id == agreement.id)
-        .and_then(|a| a.commitments.iter().find(|c| c.id == commitment.id));
-    let mut out = String::new();
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        out,
-        "{}/{}: {}",
-        agreement.id, commitment.id, commitment.title
-    );
-    if let Some(q) = &commitment.quote {
-        let _ = writeln!(out, "  \"{q}\"");
+    let explanation = timeline.finish(&set, as_of);
+    if print(&crate::render::explain::timeline(&explanation)) {
+        exit::OK
+    } else {
+        exit::PROBLEMS
     }
-    let _ = writeln!(
-        out,
-        "  follow-up: {}, at least {}, from {}",
-        commitment.follow_up_by.as_str(),
-        commitment.min_strength.as_str(),
-        commitment.starts
-    );
-    if let Some(s) = status {
-        let _ = writeln!(
-            out,
-            "  status as of {as_of}: {} — {}",
-            s.status.as_str(),
-            s.reason
-        );
-        for p in &s.parties {
-            let _ = writeln!(out, "    {}: {} — {}", p.party, p.status.as_str(), p.reason);
+}
+
+/// Feeds every report of `paths` (files or folders) to `timeline`, refusals on stderr.
+fn timeline_from_files(
+    timeline: &mut crate::engine::explain::Timeline<'_>,
+    paths: &[PathBuf],
+) -> Result<(), String> {
+    use crate::engine::report::Item;
+    for file in &collect_inputs(paths).map_err(|e| e.to_string())? {
+        crate::shell::files::read_file(file, &ReadOptions::default(), &mut |item| match item {
+            Item::Report(r) => timeline.add(&r),
+            Item::Rejected(r) => eprintln!("rejected: {r}"),
+            Item::Skipped(r) => eprintln!("skipped: {r}"),
+        });
+    }
+    Ok(())
+}
+
+/// `pledgewatch explain AGREEMENT/COMMITMENT --report FILE...`: each report of the files
+/// taken apart against the commitment — actor scope, every alternative field by field,
+/// strength and date window. Exit 1 when a record of the files was refused (it is listed
+/// in its place).
+pub fn explain_reports(
+    target: &str,
+    rules: Option<&Path>,
+    config_flag: Option<&Path>,
+    files: &[PathBuf],
+    as_of: NaiveDate,
+) -> u8 {
+    let rules_dir = match rules {
+        Some(dir) => dir.to_path_buf(),
+        None => match load_config(config_flag) {
+            Ok(config) => config.rules_dir,
+            Err(code) => return code,
+        },
+    };
+    let (set, _) = match rules_from_dir(&rules_dir) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let (agreement, commitment) = match crate::engine::explain::find_target(&set, target) {
+        Ok((_, a, c)) => (a, c),
+        Err(e) => {
+            eprintln!("{e} in {}", rules_dir.display());
+            return exit::PROBLEMS;
         }
-        let _ = writeln!(
-            out,
-            "  {} evidence, {} talk, {} breaches",
-            s.evidence, s.talk, s.breaches
-        );
-    }
-    let _ = writeln!(out, "\ntimeline ({} reports):", lines.len());
-    for (_, line) in &lines {
-        let _ = writeln!(out, "  {line}");
+    };
+    let explanation = crate::engine::explain::Explanation {
+        agreement,
+        commitment,
+        as_of,
+        status: None,
+        timeline: Vec::new(),
+    };
+    let mut out = crate::render::explain::header(&explanation);
+    let mut refused = false;
+    for file in files {
+        let mut items = Vec::new();
+        crate::shell::files::read_file(file, &ReadOptions::default(), &mut |item| items.push(item));
+        refused |= explain_file(&mut out, file, &items, commitment, as_of);
     }
     if !print(&out) {
         return exit::PROBLEMS;
     }
-    exit::OK
+    if refused { exit::PROBLEMS } else { exit::OK }
+}
+
+/// Appends the diagnosis of every report of one `--report` file to `out`, and its
+/// refusals in their place; true when something was refused.
+fn explain_file(
+    out: &mut String,
+    file: &Path,
+    items: &[crate::engine::report::Item],
+    commitment: &crate::engine::rules::Commitment,
+    as_of: NaiveDate,
+) -> bool {
+    use crate::engine::report::Item;
+    let shown = crate::engine::problem::shown(file).to_string();
+    let total = items
+        .iter()
+        .filter(|i| matches!(i, Item::Report(_)))
+        .count();
+    let mut number = 0;
+    let mut refused = false;
+    for item in items {
+        match item {
+            Item::Report(r) => {
+                number += 1;
+                let d = crate::engine::explain::diagnose(commitment, r, as_of);
+                out.push_str(&crate::render::explain::diagnosis(
+                    &shown, number, total, r, commitment, &d,
+                ));
+            }
+            Item::Rejected(r) => {
+                refused = true;
+                out.push_str(&format!("\nrejected: {r}\n"));
+            }
+            Item::Skipped(r) => out.push_str(&format!("\nskipped: {r}\n")),
+        }
+    }
+    if items.is_empty() {
+        out.push_str(&format!("\n{shown}: no reports\n"));
+    }
+    refused
+}
+
+/// The rules of `dir` and their matcher; problems printed, or the exit code.
+fn rules_from_dir(dir: &Path) -> Result<(RuleSet, CompiledRules), u8> {
+    let set = crate::shell::rules_dir::load_dir(dir).map_err(|problems| {
+        print_problems(&problems);
+        exit::PROBLEMS
+    })?;
+    let compiled = CompiledRules::new(&set).map_err(|e| {
+        eprintln!("{}: {e}", dir.display());
+        exit::PROBLEMS
+    })?;
+    Ok((set, compiled))
 }
 
 /// `pledgewatch run`: load the config (exit 78 when invalid), set up logging, run the daemon.

@@ -127,9 +127,9 @@ impl Phrase {
         }
     }
 
-    /// True when the phrase, whose head the automaton found ending at byte `end`, goes on
-    /// as the rule says, with a word boundary after it where one is needed.
-    fn continues(&self, haystack: &str, end: usize) -> bool {
+    /// Where the phrase, whose head the automaton found ending at byte `end`, ends when it
+    /// goes on as the rule says, with a word boundary after it where one is needed.
+    fn continues(&self, haystack: &str, end: usize) -> Option<usize> {
         let mut at = end;
         for part in &self.rest {
             // the stem's word goes on to its end
@@ -139,12 +139,42 @@ impl Phrase {
                 .map_or(haystack.len() - at, |(i, _)| i);
             let next = haystack[at..].get(..part.len());
             if !next.is_some_and(|n| n.eq_ignore_ascii_case(part)) {
-                return false;
+                return None;
             }
             at += part.len();
         }
-        !self.word_end || !haystack[at..].chars().next().is_some_and(is_word)
+        (!self.word_end || !haystack[at..].chars().next().is_some_and(is_word)).then_some(at)
     }
+
+    /// True when a word boundary comes before byte `start` where the phrase needs one.
+    fn starts_at(&self, haystack: &str, start: usize) -> bool {
+        !self.word_start || !haystack[..start].chars().next_back().is_some_and(is_word)
+    }
+}
+
+/// The first place where `phrase` (as a rule writes it, stems included) occurs in `text`,
+/// as the words of `text` it covers (lower-cased). The same test as the one-pass matcher,
+/// one phrase at a time: for `explain`, which says what was found and where.
+pub fn find_phrase(phrase: &str, text: &str) -> Option<String> {
+    let mut norm = String::new();
+    normalize(phrase.trim(), &mut norm);
+    let p = Phrase::new(norm);
+    if p.head.is_empty() {
+        return None;
+    }
+    let mut haystack = String::new();
+    normalize(text, &mut haystack);
+    let mut from = 0;
+    while let Some(i) = haystack[from..].find(&p.head) {
+        let start = from + i;
+        if p.starts_at(&haystack, start)
+            && let Some(end) = p.continues(&haystack, start + p.head.len())
+        {
+            return Some(haystack[start..end].to_string());
+        }
+        from = start + haystack[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
 }
 
 /// All rules, compiled for one pass per report.
@@ -460,12 +490,8 @@ impl CompiledRules {
                         continue;
                     }
                     let p = &self.phrases[id as usize];
-                    let before_ok = !p.word_start
-                        || !haystack[..m.start()]
-                            .chars()
-                            .next_back()
-                            .is_some_and(is_word);
-                    if before_ok && p.continues(haystack, m.end()) {
+                    if p.starts_at(haystack, m.start()) && p.continues(haystack, m.end()).is_some()
+                    {
                         scratch.phrase_seen[id as usize] = stamp;
                         scratch.found.push(id);
                     }

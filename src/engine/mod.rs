@@ -9,6 +9,7 @@
 
 pub mod dates;
 pub mod evaluate;
+pub mod explain;
 pub mod history;
 pub mod matcher;
 pub mod problem;

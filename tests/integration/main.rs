@@ -3,6 +3,7 @@
 mod check;
 mod corpus;
 mod daemon;
+mod explain;
 mod faults;
 mod feed;
 mod fuzz;
