@@ -71,6 +71,9 @@ enum Command {
         /// Rules folder to check.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Exit 1 on warnings too (valid rules that are almost surely not what was meant).
+        #[arg(long)]
+        strict: bool,
     },
     /// Every commitment's status over time: change points, or one column per period.
     History {
@@ -274,9 +277,13 @@ fn main() -> ExitCode {
         Command::Fetch {
             feed: Feed::Gdelt { config, from, to },
         } => cli::fetch_gdelt(config.as_deref(), from, to),
-        Command::Check { config, rules } => match &rules {
-            Some(dir) => cli::check(RulesSource::Dir(dir)),
-            None => cli::check(RulesSource::Config(config.as_deref())),
+        Command::Check {
+            config,
+            rules,
+            strict,
+        } => match &rules {
+            Some(dir) => cli::check(RulesSource::Dir(dir), strict),
+            None => cli::check(RulesSource::Config(config.as_deref()), strict),
         },
         Command::Replay {
             rules,

@@ -69,8 +69,25 @@ pub fn rules_dir_from_config(flag: Option<&Path>) -> Result<PathBuf, Vec<Problem
     Config::load(&path).map(|c| c.rules_dir)
 }
 
-/// `pledgewatch check`: validates every rule file; prints every problem (exit 1) or a summary.
-pub fn check(source: RulesSource<'_>) -> u8 {
+/// Prints the rules' warnings on stderr as `path:line:column: warning: message`; returns
+/// how many there were.
+fn print_warnings(set: &RuleSet) -> usize {
+    let mut err = std::io::stderr().lock();
+    let mut n = 0;
+    for w in set.warnings() {
+        let shown = Problem {
+            message: format!("warning: {}", w.message),
+            ..w.clone()
+        };
+        let _ = writeln!(err, "{shown}");
+        n += 1;
+    }
+    n
+}
+
+/// `pledgewatch check`: validates every rule file; prints every problem (exit 1) or a
+/// summary, and the warnings (exit 1 for them only when `strict`).
+pub fn check(source: RulesSource<'_>, strict: bool) -> u8 {
     let dir = match source {
         RulesSource::Dir(d) => d.to_path_buf(),
         RulesSource::Config(flag) => match rules_dir_from_config(flag) {
@@ -90,15 +107,25 @@ pub fn check(source: RulesSource<'_>) -> u8 {
                     return exit::PROBLEMS;
                 }
             };
+            let warnings = print_warnings(&set);
+            let warned = match warnings {
+                0 => String::new(),
+                1 => " (1 warning)".to_string(),
+                n => format!(" ({n} warnings)"),
+            };
             println!(
-                "ok: {} agreement{}, {} commitments, {} distinct phrases in {}",
+                "ok: {} agreement{}, {} commitments, {} distinct phrases in {}{warned}",
                 set.agreements.len(),
                 if set.agreements.len() == 1 { "" } else { "s" },
                 set.commitment_count(),
                 compiled.phrase_count(),
                 dir.display()
             );
-            exit::OK
+            if strict && warnings > 0 {
+                exit::PROBLEMS
+            } else {
+                exit::OK
+            }
         }
         Err(problems) => {
             print_problems(&problems);

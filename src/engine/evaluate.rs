@@ -744,6 +744,7 @@ mod tests {
                 commitment(window("10y"), "0d", "1y"),
             ],
             path: "a.toml".into(),
+            warnings: vec![],
         };
         let events = vec![vec![ev("2008-01-01", Class::Evidence)], vec![], vec![]];
         let s = evaluate_agreement(&a, &events, d("2008-06-01"));

@@ -16,6 +16,8 @@ pub struct Problems<'a> {
     pub text: &'a str,
     /// Everything found so far.
     pub list: Vec<Problem>,
+    /// Valid but doubtful rules (`check` prints them; `--strict` fails on them).
+    pub warnings: Vec<Problem>,
 }
 
 impl<'a> Problems<'a> {
@@ -25,7 +27,14 @@ impl<'a> Problems<'a> {
             path,
             text,
             list: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Records a warning at the start of `span`.
+    pub fn warn(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.warnings
+            .push(Problem::at(self.path, self.text, span.start, message));
     }
 
     /// Records a problem at the start of `span`.

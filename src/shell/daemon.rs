@@ -78,6 +78,13 @@ fn notify(states: &[NotifyState<'_>]) {
     }
 }
 
+/// Logs what `check` would warn about in the rules (they are used as written).
+fn log_warnings(set: &crate::engine::rules::RuleSet) {
+    for w in set.warnings() {
+        tracing::warn!(warning = %w, "rules: {}", w.message);
+    }
+}
+
 /// Runs the daemon until SIGTERM or SIGINT. Returns the process exit code.
 pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
     if let Some(newer) = crate::shell::ledger::newer_than_known(&config.state_dir) {
@@ -85,7 +92,10 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> u8 {
         return crate::exit::CONFIG;
     }
     let rules = match crate::shell::rules_dir::load_dir(&config.rules_dir) {
-        Ok(r) => r,
+        Ok(r) => {
+            log_warnings(&r);
+            r
+        }
         Err(problems) => {
             for p in &problems {
                 tracing::error!(problem = %p, "{p}");
@@ -521,6 +531,7 @@ impl Worker {
         let set =
             crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(|p| refuse(p, "rules"))?;
         let compiled = CompiledRules::new(&set)?;
+        log_warnings(&set);
         for (key, changed) in [
             ("inbox_dir", config.inbox_dir != self.config.inbox_dir),
             ("state_dir", config.state_dir != self.config.state_dir),

@@ -196,3 +196,92 @@ fn missing_or_empty_rules_folder() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no rule files"), "{}", r.stderr);
 }
+
+const DOUBTFUL: &str = r#"[agreement]
+id = "a"
+title = "A"
+parties = ["KGZ", "TJK"]
+signed = 2007-09-18
+
+[[commitment]]
+id = "talks"
+title = "Hold border talks"
+min_strength = "meeting"
+window = "30d"
+grace = "90d"
+breach_window = "0d"
+
+[[commitment.evidence]]
+keywords = ["border talks", "Border  Talks", "delimitation"]
+not_keywords = ["delimitation"]
+
+[[commitment.evidence]]
+kinds = ["incident", "statement"]
+all_keywords = ["border", "draft"]
+not_keywords = ["draft"]
+
+[[commitment.evidence]]
+cameo = ["19"]
+
+[[commitment.breach]]
+cameo = ["19"]
+"#;
+
+/// Valid but doubtful rules are warned about at their place, saying what they mean; the
+/// exit stays 0 unless `--strict`.
+#[test]
+fn warnings_are_located_and_strict_makes_them_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), DOUBTFUL).unwrap();
+    let r = run(pledgewatch().arg("check").arg("--rules").arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.ends_with("(7 warnings)\n"), "{}", r.stdout);
+    let file = dir.path().join("a.toml");
+    let at = |line: usize, column: usize| format!("{}:{line}:{column}: warning: ", file.display());
+    let expected = [
+        format!(
+            "{}`grace` \"90d\" of commitment \"talks\" is longer than its `window` \"30d\": it would stay overdue longer than it had to act before becoming a paper tiger",
+            at(12, 9)
+        ),
+        format!(
+            "{}`breach_window` \"0d\" of commitment \"talks\" is zero: a breach shows as `breached` on its own day only",
+            at(13, 17)
+        ),
+        format!(
+            "{}\"Border  Talks\" is listed twice in `keywords` of evidence alternative 1 of commitment \"talks\" (first on line 16); once is enough",
+            at(16, 29)
+        ),
+        format!(
+            "{}\"delimitation\" is in both `keywords` and `not_keywords` of evidence alternative 1 of commitment \"talks\": a report with it never counts through this alternative",
+            at(16, 46)
+        ),
+        format!(
+            "{}evidence alternative 2 of commitment \"talks\" only takes kinds [incident, statement], all weaker than the commitment's min_strength meeting: every report it matches is talk, never evidence of follow-up",
+            at(20, 9)
+        ),
+        format!(
+            "{}\"draft\" is in both `all_keywords` and `not_keywords` of evidence alternative 2 of commitment \"talks\": the alternative can never hold (the phrase is required and forbidden)",
+            at(21, 27)
+        ),
+        format!(
+            "{}evidence alternative 3 of commitment \"talks\" is the same as breach alternative 1: a breach outweighs evidence, so it can never count as follow-up",
+            at(24, 1)
+        ),
+    ];
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    for e in &expected {
+        assert!(lines.contains(&e.as_str()), "missing {e}\nin\n{}", r.stderr);
+    }
+    assert_eq!(lines.len(), expected.len(), "{}", r.stderr);
+    let strict = run(pledgewatch()
+        .arg("check")
+        .arg("--strict")
+        .arg("--rules")
+        .arg(dir.path()));
+    assert_eq!(strict.code, 1);
+    assert_eq!(strict.stderr, r.stderr);
+    // the seed rules are clean even when strict
+    let seed = run(pledgewatch().args(["check", "--strict", "--rules", "rules"]));
+    assert_eq!(seed.code, 0, "{}", seed.stderr);
+    assert_eq!(seed.stderr, "");
+}

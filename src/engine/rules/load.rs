@@ -145,7 +145,11 @@ pub fn load_str(path: &Path, text: &str) -> Result<Agreement, Vec<Problem>> {
         read_agreement(&mut problems, &root, path)
     });
     match agreement {
-        Some(a) if problems.list.is_empty() => Ok(a),
+        Some(mut a) if problems.list.is_empty() => {
+            a.warnings = problems.warnings;
+            a.warnings.sort();
+            Ok(a)
+        }
         _ => {
             let mut list = problems.list;
             list.sort();
@@ -235,6 +239,7 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
         summary,
         commitments,
         path: path.to_path_buf(),
+        warnings: Vec::new(),
     })
 }
 
@@ -529,6 +534,9 @@ fn read_commitment(
         .collect();
     let evidence_ok = evidence.len() == evidence_sections.len();
     let breach_ok = breach.len() == breach_sections.len();
+    if !(evidence_ok && breach_ok) {
+        return None;
+    }
 
     let c = Commitment {
         id: id?,
@@ -546,7 +554,8 @@ fn read_commitment(
         evidence,
         breach,
     };
-    (evidence_ok && breach_ok).then_some(c)
+    super::warnings::commitment(p, s, &c, &evidence_sections, &breach_sections);
+    Some(c)
 }
 
 fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {

@@ -4,6 +4,7 @@
 //! instead of stopping at the first.
 
 mod load;
+mod warnings;
 
 pub use load::{RULE_LIMITS, RuleLimits, assemble, load_str};
 
@@ -24,6 +25,11 @@ impl RuleSet {
     /// The number of commitments over all agreements.
     pub fn commitment_count(&self) -> usize {
         self.agreements.iter().map(|a| a.commitments.len()).sum()
+    }
+
+    /// Every agreement's warnings, in file order.
+    pub fn warnings(&self) -> impl Iterator<Item = &crate::engine::problem::Problem> {
+        self.agreements.iter().flat_map(|a| &a.warnings)
     }
 
     /// Looks a commitment up by `agreement/commitment` ids.
@@ -53,6 +59,9 @@ pub struct Agreement {
     pub commitments: Vec<Commitment>,
     /// The rule file it was read from.
     pub path: PathBuf,
+    /// What `check` warns about in that file: valid rules that are almost surely not what
+    /// was meant (a phrase listed twice, an alternative that can never count...).
+    pub warnings: Vec<crate::engine::problem::Problem>,
 }
 
 /// Who has to show follow-up for a commitment to count as kept.
