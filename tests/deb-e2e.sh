@@ -46,7 +46,8 @@ for f in /usr/share/man/man1/pledgewatch.1.gz /usr/share/man/man1/pledgewatch-fe
          /usr/share/man/man5/pledgewatch.toml.5.gz /usr/share/man/man5/pledgewatch-rules.5.gz \
          /usr/share/bash-completion/completions/pledgewatch /usr/share/zsh/vendor-completions/_pledgewatch \
          /usr/share/fish/vendor_completions.d/pledgewatch.fish /etc/pledgewatch/rules/kgz-tjk-2007.toml \
-         /usr/lib/systemd/system/pledgewatch-fetch.timer /usr/share/doc/pledgewatch/copyright; do
+         /usr/lib/systemd/system/pledgewatch-fetch.timer /usr/share/doc/pledgewatch/copyright \
+         /usr/share/doc/pledgewatch/writing-rules.md /usr/share/doc/pledgewatch/examples/arm-aze-2020/rules/arm-aze-rus-2020.toml; do
     inside test -s "$f" || fail "$f is missing"
 done
 inside zcat /usr/share/man/man1/pledgewatch.1.gz | grep -q '^\.TH pledgewatch 1' || fail "pledgewatch(1) is not a man page"

@@ -244,6 +244,16 @@ pub enum FieldCheck {
 }
 
 impl FieldCheck {
+    /// The rule-file key of the field.
+    pub fn key(&self) -> &'static str {
+        match self {
+            FieldCheck::Cameo { .. } => "cameo",
+            FieldCheck::Kinds { .. } => "kinds",
+            FieldCheck::Topics { .. } => "topics",
+            FieldCheck::Phrases { list, .. } => list.key(),
+        }
+    }
+
     /// True when the field held.
     pub fn held(&self) -> bool {
         match self {

@@ -165,7 +165,29 @@ fn verdict(d: &Diagnosis) -> String {
             first(&d.evidence)
         ),
         None if !d.in_scope => "not counted: outside the actor scope (see actors)".to_string(),
-        None => "not counted: no evidence or breach alternative holds".to_string(),
+        None => {
+            let failed: Vec<String> = d
+                .evidence
+                .iter()
+                .map(|a| {
+                    let keys: Vec<&str> = a
+                        .fields
+                        .iter()
+                        .filter(|f| !f.held())
+                        .map(FieldCheck::key)
+                        .collect();
+                    format!(
+                        "evidence alternative {} fails on {}",
+                        a.number,
+                        keys.join(", ")
+                    )
+                })
+                .collect();
+            format!(
+                "not counted: no evidence or breach alternative holds ({})",
+                failed.join("; ")
+            )
+        }
     }
 }
 

@@ -149,7 +149,7 @@ fn why_not_names_the_party_the_field_the_phrase_and_the_strength() {
     );
     let draft = section("draft");
     for needle in [
-        "verdict: not counted: no evidence or breach alternative holds",
+        "verdict: not counted: no evidence or breach alternative holds (evidence alternative 1 fails on not_keywords; evidence alternative 2 fails on topics)",
         "not_keywords (none may occur): no — \"draft\" found in the title as \"draft\"",
         "evidence alternative 2: does not hold\n    cameo [04]: yes — the report's code is 043\n    topics [border]: no — the report has no topics",
     ] {

@@ -18,6 +18,22 @@ fn the_seed_rules_tell_the_story_the_test_file_pins() {
     assert_eq!(r.stdout.trim_end(), "14 passed, 0 failed");
 }
 
+/// The second worked example of docs/writing-rules.md: its rules are clean even for
+/// `check --strict`, and its test file passes.
+#[test]
+fn the_guide_s_second_agreement_tells_its_story() {
+    let r = test_files(&[&root().join("tests/rules/arm-aze-rus-2020.test.toml")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.trim_end(), "14 passed, 0 failed");
+    let r = run(pledgewatch().args([
+        "check",
+        "--strict",
+        "--rules",
+        "examples/arm-aze-2020/rules",
+    ]));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
 #[test]
 fn failures_name_file_line_target_date_field_and_reason() {
     let dir = tempfile::tempdir().unwrap();
