@@ -448,35 +448,8 @@ fn locate(phrase: &str, report: &Report) -> Option<(Place, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rules::load_str;
+    use crate::engine::matcher::tests::{report, rules as set};
     use proptest::prelude::*;
-    use std::path::Path;
-
-    fn set(commitments: &str) -> RuleSet {
-        let text = format!(
-            "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\", \"TJK\"]\nsigned = 2007-09-18\n{commitments}"
-        );
-        let a = load_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e:?}"));
-        RuleSet {
-            agreements: vec![a],
-        }
-    }
-
-    fn report(kind: Kind, actors: &[&str], cameo: Option<&str>, title: &str, body: &str) -> Report {
-        Report {
-            id: format!("{title}|{body}|{kind:?}|{actors:?}|{cameo:?}"),
-            date: NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),
-            actors: actors.iter().map(|a| a.to_string()).collect(),
-            kind,
-            cameo: cameo.map(str::to_string),
-            title: title.into(),
-            body: body.into(),
-            topics: vec!["Border".into()],
-            source: None,
-            url: None,
-            reported: None,
-        }
-    }
 
     const RULES: &str = "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n\
         min_strength = \"meeting\"\n\

@@ -657,13 +657,14 @@ fn party_code(code: &str) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::rules::load_str;
     use chrono::NaiveDate;
     use std::path::Path;
 
-    fn rules(commitments: &str) -> RuleSet {
+    /// A one-agreement rule set (parties KGZ and TJK) with the given commitment blocks.
+    pub(crate) fn rules(commitments: &str) -> RuleSet {
         let text = format!(
             "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\", \"TJK\"]\nsigned = 2007-09-18\n{commitments}"
         );
@@ -673,7 +674,14 @@ mod tests {
         }
     }
 
-    fn report(kind: Kind, actors: &[&str], cameo: Option<&str>, title: &str, body: &str) -> Report {
+    /// A report of 2010-01-01 with the topic "Border".
+    pub(crate) fn report(
+        kind: Kind,
+        actors: &[&str],
+        cameo: Option<&str>,
+        title: &str,
+        body: &str,
+    ) -> Report {
         Report {
             id: "x".into(),
             date: NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),

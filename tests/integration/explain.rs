@@ -128,51 +128,55 @@ fn why_not_names_the_party_the_field_the_phrase_and_the_strength() {
             .map_or(out.len(), |e| start + e);
         &out[start..end]
     };
-    let talk = section("talk");
-    for needle in [
-        "verdict: talk (evidence alternative 1 holds, but the report is weaker than min_strength)",
-        "strength: statement is weaker than min_strength meeting: a match is talk only",
-        "keywords (one must occur): yes — \"демаркац* границ*\" found in the body as \"демаркацию границы\"; not found: \"border talks\"",
-        "not_keywords (none may occur): yes — not found: \"draft\"",
-        "date: 2021-06-01 is inside 2007-09-18 .. 2022-01-01, the counted dates",
-    ] {
-        assert!(talk.contains(needle), "{needle}\n{talk}");
+    let expected: &[(&str, &[&str])] = &[
+        (
+            "talk",
+            &[
+                "verdict: talk (evidence alternative 1 holds, but the report is weaker than min_strength)",
+                "strength: statement is weaker than min_strength meeting: a match is talk only",
+                "keywords (one must occur): yes — \"демаркац* границ*\" found in the body as \"демаркацию границы\"; not found: \"border talks\"",
+                "not_keywords (none may occur): yes — not found: \"draft\"",
+                "date: 2021-06-01 is inside 2007-09-18 .. 2022-01-01, the counted dates",
+            ],
+        ),
+        (
+            "alone",
+            &[
+                "verdict: not counted: outside the actor scope",
+                "actors: out of scope, missing TJK — KGZ present, TJK missing; joint follow-up needs all of KGZ, TJK in one report",
+            ],
+        ),
+        (
+            "draft",
+            &[
+                "verdict: not counted: no evidence or breach alternative holds (evidence alternative 1 fails on not_keywords; evidence alternative 2 fails on topics)",
+                "not_keywords (none may occur): no — \"draft\" found in the title as \"draft\"",
+                "evidence alternative 2: does not hold\n    cameo [04]: yes — the report's code is 043\n    topics [border]: no — the report has no topics",
+            ],
+        ),
+        (
+            "clash",
+            &[
+                "verdict: breach (breach alternative 1 holds); it counts",
+                "strength: incident; a breach outweighs any evidence in the same report",
+                "evidence alternative 1: holds",
+                "all_keywords (all must occur): yes — \"border\" found in the title as \"border\"; \"clash*\" found in the title as \"clashes\"",
+            ],
+        ),
+        (
+            "early",
+            &[
+                "verdict: evidence (evidence alternative 1 holds); but it is dated outside the counted dates, so it does not count",
+                "date: 2007-01-01 is before the commitment's start 2007-09-18",
+            ],
+        ),
+    ];
+    for (id, needles) in expected {
+        let text = section(id);
+        for needle in *needles {
+            assert!(text.contains(needle), "{id}: {needle}\n{text}");
+        }
     }
-    let alone = section("alone");
-    assert!(
-        alone.contains("verdict: not counted: outside the actor scope"),
-        "{alone}"
-    );
-    assert!(
-        alone.contains("actors: out of scope, missing TJK — KGZ present, TJK missing; joint follow-up needs all of KGZ, TJK in one report"),
-        "{alone}"
-    );
-    let draft = section("draft");
-    for needle in [
-        "verdict: not counted: no evidence or breach alternative holds (evidence alternative 1 fails on not_keywords; evidence alternative 2 fails on topics)",
-        "not_keywords (none may occur): no — \"draft\" found in the title as \"draft\"",
-        "evidence alternative 2: does not hold\n    cameo [04]: yes — the report's code is 043\n    topics [border]: no — the report has no topics",
-    ] {
-        assert!(draft.contains(needle), "{needle}\n{draft}");
-    }
-    let clash = section("clash");
-    for needle in [
-        "verdict: breach (breach alternative 1 holds); it counts",
-        "strength: incident; a breach outweighs any evidence in the same report",
-        "evidence alternative 1: holds",
-        "all_keywords (all must occur): yes — \"border\" found in the title as \"border\"; \"clash*\" found in the title as \"clashes\"",
-    ] {
-        assert!(clash.contains(needle), "{needle}\n{clash}");
-    }
-    let early = section("early");
-    assert!(
-        early.contains("verdict: evidence (evidence alternative 1 holds); but it is dated outside the counted dates, so it does not count"),
-        "{early}"
-    );
-    assert!(
-        early.contains("date: 2007-01-01 is before the commitment's start 2007-09-18"),
-        "{early}"
-    );
     assert!(out.contains("report 5 of 5 in "), "{out}");
     assert!(
         out.contains("rejected: ") && out.contains("reports.jsonl:6: field `date`"),

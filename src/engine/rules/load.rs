@@ -29,7 +29,8 @@ const COMMITMENT_KEYS: &[&str] = &[
     "evidence",
     "breach",
 ];
-const MATCHER_KEYS: &[&str] = &[
+/// The fields of an evidence or breach alternative, in the order messages list them.
+pub(super) const MATCHER_KEYS: &[&str] = &[
     "cameo",
     "kinds",
     "topics",

@@ -8,16 +8,6 @@ use crate::engine::toml_fields::{Problems, Section};
 use std::collections::HashMap;
 use std::ops::Range;
 
-/// The lists of an alternative whose entries are compared for repeats.
-const LISTS: &[&str] = &[
-    "cameo",
-    "kinds",
-    "topics",
-    "keywords",
-    "all_keywords",
-    "not_keywords",
-];
-
 /// Warns about one valid commitment `c`, read from `s`; `evidence` and `breach` are the
 /// sections its alternatives were read from (same order).
 pub(super) fn commitment(
@@ -53,7 +43,7 @@ fn entries(p: &mut Problems<'_>, s: &Section<'_, '_>, key: &str) -> Vec<(String,
 
 /// An entry listed twice in one list.
 fn repeats(p: &mut Problems<'_>, s: &Section<'_, '_>) {
-    for key in LISTS {
+    for key in super::load::MATCHER_KEYS {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (entry, span) in entries(p, s, key) {
             let line = crate::engine::problem::line_column(p.text, span.start).0;
