@@ -7,7 +7,7 @@ use crate::engine::replay::evaluate_all;
 use crate::engine::rules::RuleSet;
 use crate::render::status::{self, Format};
 use crate::shell::config::{self, Config};
-use crate::shell::files::{Notice, ingest};
+use crate::shell::files::{Notice, ingest, ingest_bounded};
 use crate::shell::files::{ReadOptions, collect_inputs};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
@@ -157,12 +157,13 @@ pub struct ReplayArgs {
 }
 
 /// What a stateless command read (replay, history): rules, their matcher, the report
-/// files and every report reduced to its evidence.
+/// files, every commitment's events and the report counts.
 struct Inputs {
     set: RuleSet,
     compiled: CompiledRules,
     files: Vec<PathBuf>,
-    evidence: crate::engine::replay::EvidenceSet,
+    events: Vec<Vec<crate::engine::evaluate::Event>>,
+    counts: crate::engine::replay::ReportCounts,
 }
 
 /// The reports of `files` that hit a commitment, for the scorecard's marks (a second,
@@ -218,7 +219,7 @@ fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8
         progress: progress.as_ref().map(|p| p.counter.clone()),
         ..ReadOptions::default()
     };
-    let evidence = {
+    let read = {
         let mut on_notice = |notice: Notice<'_>| {
             if let Some(p) = &progress {
                 p.clear_line();
@@ -229,16 +230,29 @@ fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ingest(&compiled, &files, &options, threads, &mut on_notice)
+        let commitments = set.commitment_count();
+        ingest_bounded(
+            &compiled,
+            commitments,
+            &files,
+            &options,
+            threads,
+            &mut on_notice,
+        )
     };
     if let Some(p) = progress {
         p.finish();
     }
+    let (events, counts) = read.map_err(|e| {
+        eprintln!("{e}");
+        exit::PROBLEMS
+    })?;
     Ok(Inputs {
         set,
         compiled,
         files,
-        evidence,
+        events,
+        counts,
     })
 }
 
@@ -249,12 +263,12 @@ pub fn replay(args: ReplayArgs) -> u8 {
         Err(code) => return code,
     };
     let set = &inputs.set;
-    let events = inputs.evidence.events(set.commitment_count());
-    let statuses = evaluate_all(set, &events, args.as_of);
-    let counts = inputs.evidence.counts();
+    let events = &inputs.events;
+    let statuses = evaluate_all(set, events, args.as_of);
+    let counts = inputs.counts;
     let page = || {
         let marks = marks_from_files(&inputs.compiled, &inputs.files);
-        html_page(set, &events, &statuses, counts, args.as_of, &marks)
+        html_page(set, events, &statuses, counts, args.as_of, &marks)
     };
     if !print(&render(
         args.format,
@@ -297,10 +311,7 @@ pub fn history(
     use crate::render::history::{self as out, HistoryFormat};
     let (set, events, counts) = match source {
         Source::Files { rules, reports } => match inputs_from_files(rules, reports) {
-            Ok(inputs) => {
-                let events = inputs.evidence.events(inputs.set.commitment_count());
-                (inputs.set, events, inputs.evidence.counts())
-            }
+            Ok(inputs) => (inputs.set, inputs.events, inputs.counts),
             Err(code) => return code,
         },
         Source::Ledger(config) => match ledger_evidence(config) {

@@ -98,6 +98,8 @@ pub struct Event {
     pub class: Class,
     /// Bit `i`: the commitment's party `i` is among the report's actors.
     pub parties: u64,
+    /// How many distinct reports it stands for (same date, class and parties).
+    pub reports: u32,
 }
 
 /// The status of one party of a `follow_up_by = "each"` commitment.
@@ -191,7 +193,8 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
             .iter()
             .filter(counted)
             .filter(|e| e.class == class)
-            .count()
+            .map(|e| e.reports as usize)
+            .sum::<usize>()
     };
     let (evidence, talk, breaches) = (
         count(Class::Evidence),
@@ -281,7 +284,8 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
         .iter()
         .filter(in_range)
         .filter(|e| e.class == Class::Talk)
-        .count();
+        .map(|e| e.reports as usize)
+        .sum::<usize>();
     let Verdict {
         status,
         due,
@@ -523,6 +527,7 @@ mod tests {
             date: d(date),
             class,
             parties: 0b11,
+            reports: 1,
         }
     }
 
@@ -692,11 +697,13 @@ mod tests {
             date: d(date),
             class: Class::Evidence,
             parties: 0b01,
+            reports: 1,
         };
         let tjk = |date: &str| Event {
             date: d(date),
             class: Class::Evidence,
             parties: 0b10,
+            reports: 1,
         };
         let s = evaluate_commitment(&c, &[kgz("2008-06-01")], d("2009-01-01"));
         assert_eq!(s.status, Status::PaperTiger);
@@ -716,6 +723,7 @@ mod tests {
             date: d("2008-06-01"),
             class: Class::Evidence,
             parties: 0b11,
+            reports: 1,
         };
         let s = evaluate_commitment(&c, &[both], d("2009-01-01"));
         assert_eq!((s.status, s.evidence), (Status::OnTrack, 1));

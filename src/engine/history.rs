@@ -310,6 +310,7 @@ mod tests {
             date: d(date),
             class,
             parties: 0b11,
+            reports: 1,
         }
     }
 
@@ -409,6 +410,7 @@ mod tests {
                     date: start - chrono::Duration::days(10) + chrono::Duration::days(day),
                     class: [Class::Evidence, Class::Talk, Class::Breach][class as usize],
                     parties,
+                    reports: 1,
                 })
                 .collect();
             let as_of = start + chrono::Duration::days(1550);

@@ -4,7 +4,7 @@
 //! only as its date and its hits.
 
 use crate::engine::evaluate::{AgreementStatus, Event, evaluate_agreement};
-use crate::engine::matcher::Hit;
+use crate::engine::matcher::{Class, Hit};
 use crate::engine::report::Report;
 use crate::engine::rules::RuleSet;
 use chrono::NaiveDate;
@@ -40,6 +40,12 @@ impl EvidenceSet {
         self.by_id.insert(id, (date, hits.into_boxed_slice()));
     }
 
+    /// Counts `rejected` refused records or files and `skipped` GDELT rows.
+    pub fn count_refused(&mut self, rejected: usize, skipped: usize) {
+        self.rejected += rejected;
+        self.skipped += skipped;
+    }
+
     /// Counts a refused record or file.
     pub fn reject(&mut self) {
         self.rejected += 1;
@@ -69,6 +75,7 @@ impl EvidenceSet {
                         date: *date,
                         class: h.class,
                         parties: h.parties,
+                        reports: 1,
                     });
                 }
             }
@@ -172,4 +179,326 @@ pub fn evaluate_all(
             evaluate_agreement(a, slice, as_of)
         })
         .collect()
+}
+
+/// What a replay of any size keeps per commitment: the number of distinct reports per
+/// (day, class, party mask). Evaluation (SPEC §4) and the history need no more, and a day
+/// of a commitment costs the same whether one report hit it or a thousand.
+///
+/// Memory: 16 bytes per distinct (commitment, day, class, party mask), at most twice that
+/// between compactions; nothing per hit.
+#[derive(Debug, Default)]
+pub struct Tally {
+    per_commitment: Vec<Cells>,
+}
+
+/// One commitment's cells; `list[..sorted]` is compacted (sorted by key, no repeats).
+#[derive(Debug, Default)]
+struct Cells {
+    list: Vec<Cell>,
+    sorted: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    parties: u64,
+    /// Days from the common era shifted left by 2, or'ed with the class.
+    key: u32,
+    count: i32,
+}
+
+fn class_bits(c: Class) -> u32 {
+    match c {
+        Class::Evidence => 0,
+        Class::Talk => 1,
+        Class::Breach => 2,
+    }
+}
+
+fn class_of(bits: u32) -> Class {
+    match bits & 3 {
+        0 => Class::Evidence,
+        1 => Class::Talk,
+        _ => Class::Breach,
+    }
+}
+
+impl Cells {
+    fn push(&mut self, cell: Cell) {
+        self.list.push(cell);
+        if self.list.len() >= 2 * self.sorted + 64 {
+            self.compact();
+        }
+    }
+
+    /// Sorts and merges the cells, dropping those that counted down to nothing.
+    fn compact(&mut self) {
+        self.list.sort_unstable_by_key(|c| (c.key, c.parties));
+        let mut out = 0;
+        for i in 0..self.list.len() {
+            let c = self.list[i];
+            if out > 0 && self.list[out - 1].key == c.key && self.list[out - 1].parties == c.parties
+            {
+                self.list[out - 1].count += c.count;
+            } else {
+                self.list[out] = c;
+                out += 1;
+            }
+        }
+        self.list.truncate(out);
+        self.list.retain(|c| c.count != 0);
+        self.sorted = self.list.len();
+    }
+}
+
+impl Tally {
+    /// An empty tally for `commitments` commitments (rule order).
+    pub fn new(commitments: usize) -> Tally {
+        Tally {
+            per_commitment: (0..commitments).map(|_| Cells::default()).collect(),
+        }
+    }
+
+    /// Counts a report dated `date` with `hits` (`sign` +1), or takes it back (-1).
+    pub fn add(&mut self, date: NaiveDate, hits: &[Hit], sign: i32) {
+        let day = chrono::Datelike::num_days_from_ce(&date).max(0) as u32;
+        for h in hits {
+            if let Some(cells) = self.per_commitment.get_mut(h.commitment as usize) {
+                cells.push(Cell {
+                    parties: h.parties,
+                    key: (day << 2) | class_bits(h.class),
+                    count: sign,
+                });
+            }
+        }
+    }
+
+    /// Events per commitment (one per distinct day, class and party mask, weighted by its
+    /// number of reports), consuming the tally.
+    pub fn into_events(self) -> Vec<Vec<Event>> {
+        self.per_commitment
+            .into_iter()
+            .map(|mut cells| {
+                cells.compact();
+                cells
+                    .list
+                    .iter()
+                    .filter(|c| c.count > 0)
+                    .filter_map(|c| {
+                        let date = NaiveDate::from_num_days_from_ce_opt((c.key >> 2) as i32)?;
+                        Some(Event {
+                            date,
+                            class: class_of(c.key),
+                            parties: c.parties,
+                            reports: c.count as u32,
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A report's id as 128 bits of BLAKE3: what [`LaterWins`] keeps instead of the id.
+pub fn id_digest(id: &str) -> u128 {
+    let hash = blake3::hash(id.as_bytes());
+    let mut low = [0u8; 16];
+    low.copy_from_slice(&hash.as_bytes()[..16]);
+    u128::from_le_bytes(low)
+}
+
+/// What a report adds to a [`Tally`] (its date and hits), as 64 bits: two records of one
+/// id with the same contribution are the same for evaluation.
+pub fn contribution(date: NaiveDate, hits: &[Hit]) -> u64 {
+    let mut h = blake3::Hasher::new();
+    h.update(&chrono::Datelike::num_days_from_ce(&date).to_le_bytes());
+    for hit in hits {
+        h.update(&hit.commitment.to_le_bytes());
+        h.update(&[class_bits(hit.class) as u8]);
+        h.update(&hit.parties.to_le_bytes());
+    }
+    let mut low = [0u8; 8];
+    low.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    u64::from_le_bytes(low)
+}
+
+/// What to do with a report offered to [`LaterWins`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// A new id: count it.
+    New,
+    /// The id again with the same contribution: nothing changes.
+    Same,
+    /// The id again with another contribution: count this one; the earlier one is
+    /// superseded and must be taken back (see [`LaterWins::superseded`]).
+    Replaces,
+}
+
+/// "The later record with the same id wins" without keeping reports: per distinct id its
+/// digest, the ordinal of the record that counts and the digest of its contribution
+/// (32 bytes and the hash table's overhead per distinct report). Superseded records are
+/// listed by ordinal, to be read again and taken back.
+#[derive(Debug, Default)]
+pub struct LaterWins {
+    seen: HashMap<u128, (u32, u64), DigestHasher>,
+    superseded: Vec<(u32, u128)>,
+    next: u32,
+}
+
+impl LaterWins {
+    /// Offers the next report (in path order): its id digest and contribution.
+    pub fn offer(&mut self, digest: u128, contribution: u64) -> Offer {
+        let ordinal = self.next;
+        self.next += 1;
+        match self.seen.insert(digest, (ordinal, contribution)) {
+            None => Offer::New,
+            Some((earlier, same)) if same == contribution => {
+                // the earlier record stays the one counted
+                self.seen.insert(digest, (earlier, same));
+                Offer::Same
+            }
+            Some((earlier, _)) => {
+                self.superseded.push((earlier, digest));
+                Offer::Replaces
+            }
+        }
+    }
+
+    /// The number of distinct ids.
+    pub fn distinct(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// The records to take back, as (ordinal, id digest), by ordinal.
+    pub fn superseded(&mut self) -> &[(u32, u128)] {
+        self.superseded.sort_unstable();
+        &self.superseded
+    }
+}
+
+/// The id digests are uniformly random already: their low 64 bits are the hash.
+#[derive(Debug, Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+impl std::hash::BuildHasher for DigestHasher {
+    type Hasher = DigestHasher;
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::history::history_all;
+    use crate::engine::matcher::tests::{report, rules};
+    use crate::engine::matcher::{CompiledRules, Scratch};
+    use crate::engine::report::Kind;
+    use proptest::prelude::*;
+
+    const RULES: &str = "\
+[[commitment]]\nid = \"joint\"\ntitle = \"J\"\nwindow = \"90d\"\ngrace = \"30d\"\nbreach_window = \"60d\"\n\
+[[commitment.evidence]]\nkeywords = [\"border\", \"talks\"]\n\
+[[commitment.breach]]\nkinds = [\"incident\"]\nkeywords = [\"clash\"]\n\
+[[commitment]]\nid = \"each\"\ntitle = \"E\"\nfollow_up_by = \"each\"\nmin_strength = \"agreement\"\nwindow = \"120d\"\n\
+[[commitment.evidence]]\nkeywords = [\"border\", \"water\"]\n\
+[[commitment]]\nid = \"any\"\ntitle = \"A\"\nfollow_up_by = \"any\"\ndeadline = 2010-06-01\n\
+[[commitment.evidence]]\nkeywords = [\"water\", \"talks\"]\n";
+
+    /// A report: id from a small pool (so ids repeat), day offset, kind, actors, words.
+    fn arb_report() -> impl Strategy<Value = Report> {
+        let words = prop::sample::select(vec!["border", "talks", "water", "clash", "x"]);
+        (
+            0u8..12,
+            0i64..500,
+            prop::sample::select(Kind::ALL.to_vec()),
+            prop::sample::select(vec![vec!["KGZ"], vec!["TJK"], vec!["KGZ", "TJK"]]),
+            prop::collection::vec(words, 0..4),
+        )
+            .prop_map(|(id, day, kind, actors, words)| {
+                let mut r = report(kind, &actors, None, &words.join(" "), "");
+                r.id = format!("id-{id}");
+                r.date = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(day);
+                r
+            })
+    }
+
+    /// The bounded path as the shell drives it: one pass through [`LaterWins`] and
+    /// [`Tally`], then the superseded records taken back in a second pass.
+    fn bounded(compiled: &CompiledRules, n: usize, reports: &[Report]) -> (Vec<Vec<Event>>, usize) {
+        let mut tally = Tally::new(n);
+        let mut later = LaterWins::default();
+        let mut scratch = Scratch::default();
+        for r in reports {
+            let hits = compiled.match_report(r, &mut scratch);
+            if later.offer(id_digest(&r.id), contribution(r.date, &hits)) != Offer::Same {
+                tally.add(r.date, &hits, 1);
+            }
+        }
+        for &(ordinal, digest) in later.superseded() {
+            let r = &reports[ordinal as usize];
+            assert_eq!(id_digest(&r.id), digest);
+            tally.add(r.date, &compiled.match_report(r, &mut scratch), -1);
+        }
+        (tally.into_events(), later.distinct())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Many repeated ids, the later wins: the bounded path gives the statuses (counts
+        /// included) and the histories of the simple one, at every probed date.
+        #[test]
+        fn bounded_and_simple_paths_agree(reports in prop::collection::vec(arb_report(), 0..80)) {
+            let set = rules(RULES);
+            let compiled = CompiledRules::new(&set).unwrap();
+            let mut simple = EvidenceSet::default();
+            let mut scratch = Scratch::default();
+            for r in &reports {
+                simple.add(r, compiled.match_report(r, &mut scratch));
+            }
+            let n = set.commitment_count();
+            let (events, distinct) = bounded(&compiled, n, &reports);
+            prop_assert_eq!(distinct, simple.counts().read);
+            let simple_events = simple.events(n);
+            for day in (0..700).step_by(23) {
+                let as_of = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(day);
+                prop_assert_eq!(evaluate_all(&set, &events, as_of), evaluate_all(&set, &simple_events, as_of));
+            }
+            let end = NaiveDate::from_ymd_opt(2011, 1, 1).unwrap();
+            prop_assert_eq!(history_all(&set, &events, end), history_all(&set, &simple_events, end));
+        }
+    }
+
+    #[test]
+    fn a_tally_keeps_one_cell_per_day_class_and_parties() {
+        let hit = |commitment, class| Hit {
+            commitment,
+            class,
+            parties: 0b11,
+        };
+        let mut t = Tally::new(2);
+        let day = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+        for _ in 0..1000 {
+            t.add(day, &[hit(0, Class::Evidence), hit(1, Class::Talk)], 1);
+        }
+        t.add(day, &[hit(1, Class::Talk)], -1);
+        let events = t.into_events();
+        assert_eq!(events[0].len(), 1);
+        assert_eq!(events[0][0].reports, 1000);
+        assert_eq!(events[1][0].reports, 999);
+    }
 }

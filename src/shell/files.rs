@@ -2,11 +2,14 @@
 //! `.zip` unpacked with their size bounded, and every record handed to the engine's parser
 //! (`engine::report::read_from`); [`ingest`] turns a list of files into evidence.
 
+use crate::engine::evaluate::Event;
 use crate::engine::matcher::{CompiledRules, Hit, Scratch};
-use crate::engine::replay::EvidenceSet;
+use crate::engine::replay::{
+    EvidenceSet, LaterWins, Offer, ReportCounts, Tally, contribution, id_digest,
+};
 use crate::engine::report::{
     Container, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_LINE, Format, Item, Limits, Location,
-    MAX_JSON_DEPTH_CEILING, Rejection, UNSUPPORTED, read_from,
+    MAX_JSON_DEPTH_CEILING, Rejection, Report, UNSUPPORTED, read_from,
 };
 use chrono::NaiveDate;
 use std::fs::File;
@@ -316,28 +319,28 @@ pub enum Notice<'a> {
     Skipped(&'a Rejection),
 }
 
-/// A record after matching: what the evidence set keeps of it.
-enum Matched {
-    Report(Box<str>, NaiveDate, Vec<Hit>),
+/// A record after the worker threads' part: what the calling thread keeps of it.
+enum Matched<R> {
+    Report(R),
     Rejected(Rejection),
     Skipped,
 }
 
-/// Reads `files` in order into an evidence set, parsing and matching on `threads` worker
-/// threads; `on_notice` hears of every refused record and of each file's skipped rows.
-pub fn ingest(
-    rules: &CompiledRules,
+/// Reads `files` in order, turning each report into an `R` with `map` on `threads` worker
+/// threads (each with its own matcher scratch) and handing it to `take` on the calling
+/// thread, in file order; refusals and skip summaries go to `on_notice`, and are counted
+/// in the returned (rejected, skipped).
+fn read_all<R: Send>(
     files: &[PathBuf],
     options: &ReadOptions,
     threads: usize,
+    map: &(dyn Fn(&mut Scratch, Report) -> R + Sync),
+    take: &mut dyn FnMut(R),
     on_notice: &mut dyn FnMut(Notice<'_>),
-) -> EvidenceSet {
-    let mut set = EvidenceSet::default();
+) -> (usize, usize) {
+    let (mut rejected, mut skipped) = (0, 0);
     let map = |scratch: &mut Scratch, item: Item| match item {
-        Item::Report(r) => {
-            let hits = rules.match_report(&r, scratch);
-            Matched::Report(r.id.into_boxed_str(), r.date, hits)
-        }
+        Item::Report(r) => Matched::Report(map(scratch, r)),
         Item::Rejected(rej) => Matched::Rejected(rej),
         Item::Skipped(_) => Matched::Skipped,
     };
@@ -350,22 +353,132 @@ pub fn ingest(
             &Scratch::default,
             &map,
             &mut |m| match m {
-                Matched::Report(id, date, hits) => set.insert(id, date, hits),
+                Matched::Report(r) => take(r),
                 Matched::Rejected(rej) => {
-                    set.reject();
+                    rejected += 1;
                     on_notice(Notice::Rejected(&rej));
                 }
-                Matched::Skipped => {
-                    set.skip();
-                    skipped_here += 1;
-                }
+                Matched::Skipped => skipped_here += 1,
             },
         );
         if skipped_here > 0 {
+            skipped += skipped_here;
             on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
         }
     }
+    (rejected, skipped)
+}
+
+/// Reads `files` in order into an evidence set that keeps every report's id and hits (the
+/// simple path: rule tests, which add inline reports afterwards).
+pub fn ingest(
+    rules: &CompiledRules,
+    files: &[PathBuf],
+    options: &ReadOptions,
+    threads: usize,
+    on_notice: &mut dyn FnMut(Notice<'_>),
+) -> EvidenceSet {
+    let mut set = EvidenceSet::default();
+    let map = |scratch: &mut Scratch, r: Report| {
+        let hits = rules.match_report(&r, scratch);
+        (r.id.into_boxed_str(), r.date, hits)
+    };
+    let (rejected, skipped) = read_all(
+        files,
+        options,
+        threads,
+        &map,
+        &mut |(id, date, hits)| set.insert(id, date, hits),
+        on_notice,
+    );
+    set.count_refused(rejected, skipped);
     set
+}
+
+/// Reads `files` in order into per-commitment events, with memory bounded by the number of
+/// distinct reports and of (commitment, day) pairs, not by hits (see [`Tally`] and
+/// [`LaterWins`]). A record superseded by a later one of the same id with other content is
+/// taken back in a second reading of the files — only when there is one. Fails when the
+/// files changed between the two readings.
+pub fn ingest_bounded(
+    rules: &CompiledRules,
+    commitments: usize,
+    files: &[PathBuf],
+    options: &ReadOptions,
+    threads: usize,
+    on_notice: &mut dyn FnMut(Notice<'_>),
+) -> Result<(Vec<Vec<Event>>, ReportCounts), String> {
+    let mut tally = Tally::new(commitments);
+    let mut later = LaterWins::default();
+    let map = |scratch: &mut Scratch, r: Report| {
+        let hits = rules.match_report(&r, scratch);
+        (id_digest(&r.id), contribution(r.date, &hits), r.date, hits)
+    };
+    let take =
+        &mut |(digest, contribution, date, hits): (u128, u64, NaiveDate, Vec<Hit>)| match later
+            .offer(digest, contribution)
+        {
+            Offer::New | Offer::Replaces => tally.add(date, &hits, 1),
+            Offer::Same => {}
+        };
+    let (rejected, skipped) = read_all(files, options, threads, &map, take, on_notice);
+    let superseded = later.superseded();
+    if !superseded.is_empty() {
+        take_back(rules, files, options, superseded, &mut tally)?;
+    }
+    let counts = ReportCounts {
+        read: later.distinct(),
+        rejected,
+        skipped,
+    };
+    Ok((tally.into_events(), counts))
+}
+
+/// The second reading: the records in `superseded` (ordinal, id digest; by ordinal) are
+/// matched again and taken back from `tally`.
+fn take_back(
+    rules: &CompiledRules,
+    files: &[PathBuf],
+    options: &ReadOptions,
+    superseded: &[(u32, u128)],
+    tally: &mut Tally,
+) -> Result<(), String> {
+    let options = ReadOptions {
+        progress: None,
+        ..options.clone()
+    };
+    let mut ordinal = 0u32;
+    let mut next = superseded.iter().peekable();
+    let mut scratch = Scratch::default();
+    let mut changed = None;
+    read_all(
+        files,
+        &options,
+        1,
+        &|_, r: Report| r,
+        &mut |r| {
+            if next.peek().is_some_and(|(o, _)| *o == ordinal) {
+                let (_, digest) = next.next().copied().unwrap_or_default();
+                if id_digest(&r.id) == digest {
+                    let hits = rules.match_report(&r, &mut scratch);
+                    tally.add(r.date, &hits, -1);
+                } else if changed.is_none() {
+                    changed = Some(r.id.clone());
+                }
+            }
+            ordinal += 1;
+        },
+        &mut |_| {},
+    );
+    match (changed, next.next()) {
+        (None, None) => Ok(()),
+        (Some(id), _) => Err(format!(
+            "the report files changed while they were read (report {id:?} is not where it was); run again"
+        )),
+        (None, Some(_)) => {
+            Err("the report files changed while they were read (fewer reports); run again".into())
+        }
+    }
 }
 
 fn skip_summary(path: &Path, n: usize) -> Rejection {
