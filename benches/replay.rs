@@ -4,8 +4,9 @@
 //!
 //! `cargo bench --bench replay` runs the issue's matrix; `cargo bench --bench replay --
 //! --reports N --commitments M` runs one point (`--stems`: with a third of the rule phrases
-//! ending in a stem, `"ceasefire near airpo*"`). Generated data is cached under
-//! `target/bench-data/`.
+//! ending in a stem, `"ceasefire near airpo*"`; `--dense`: the hit-dense rule set of issue 12,
+//! where most reports hit dozens of commitments, timed against `rg -c -i -w -F -f` over the
+//! same file and phrases). Generated data is cached under `target/bench-data/`.
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
@@ -543,6 +544,99 @@ fn write_rules(
     Ok(())
 }
 
+/// The hit-dense rule set (issue 12): broad rules, so that most reports hit dozens of
+/// commitments — keywords of one or two words (three domain terms alone, two "term word"
+/// pairs), a CAMEO alternative on a common root, and follow-up by any party for most.
+fn write_dense_rules(dir: &Path, commitments: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng(77);
+    let per_agreement = 5;
+    for a in 0..commitments.div_ceil(per_agreement) {
+        let p1 = COUNTRIES[a % COUNTRIES.len()];
+        let p2 =
+            COUNTRIES[(a + 1 + (a / COUNTRIES.len()) % (COUNTRIES.len() - 1)) % COUNTRIES.len()];
+        let mut text = format!(
+            "[agreement]\nid = \"dense-{a}\"\ntitle = \"Agreement {a}\"\nparties = [\"{p1}\", \"{p2}\"]\nsigned = 2007-09-18\n"
+        );
+        for c in 0..per_agreement.min(commitments - a * per_agreement) {
+            let follow = [
+                "any", "any", "any", "any", "any", "any", "any", "any", "each", "joint",
+            ][rng.below(10)];
+            let domain = |rng: &mut Rng| DOMAIN[rng.below(DOMAIN.len())];
+            let common = |rng: &mut Rng| COMMON[rng.below(40)];
+            let mut keywords: Vec<String> =
+                (0..3).map(|_| format!("{:?}", domain(&mut rng))).collect();
+            for _ in 0..2 {
+                keywords.push(format!("\"{} {}\"", domain(&mut rng), common(&mut rng)));
+            }
+            let root = ["04", "05", "06", "19"][rng.below(4)];
+            let _ = write!(
+                text,
+                "\n[[commitment]]\nid = \"c{c}\"\ntitle = \"Commitment {c}\"\nfollow_up_by = \"{follow}\"\nwindow = \"1y\"\ngrace = \"30d\"\n\
+                 [[commitment.evidence]]\nkeywords = [{}]\n[[commitment.evidence]]\ncameo = [\"{root}\"]\n\
+                 [[commitment.breach]]\nall_keywords = [{:?}, {:?}]\nkinds = [\"incident\"]\n",
+                keywords.join(", "),
+                domain(&mut rng),
+                domain(&mut rng),
+            );
+        }
+        std::fs::write(dir.join(format!("dense-{a:05}.toml")), text)?;
+    }
+    Ok(())
+}
+
+/// Every distinct phrase of the rules in `dir`, one per line, for `rg -f`.
+fn phrases_of(dir: &Path) -> Vec<String> {
+    let mut all = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("rules folder").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("rule file");
+        let doc: toml::Table = text.parse().expect("rule file is TOML");
+        for c in doc["commitment"].as_array().into_iter().flatten() {
+            for block in ["evidence", "breach"] {
+                for alt in c
+                    .get(block)
+                    .and_then(|b| b.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    for key in ["keywords", "all_keywords", "not_keywords"] {
+                        for p in alt
+                            .get(key)
+                            .and_then(|k| k.as_array())
+                            .into_iter()
+                            .flatten()
+                        {
+                            if let Some(p) = p.as_str() {
+                                all.insert(p.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    all.into_iter().collect()
+}
+
+/// `rg -c -i -w -F -f PHRASES FILE` over the reports, timed: the floor a phrase search over
+/// the same bytes can reach. None when ripgrep is not installed.
+fn ripgrep(phrases: &[String], reports: &Path) -> Option<(f64, String)> {
+    let list = reports.with_extension("phrases");
+    std::fs::write(&list, phrases.join("\n") + "\n").ok()?;
+    let start = Instant::now();
+    let out = Command::new("rg")
+        .args(["-c", "-i", "-w", "-F", "-f"])
+        .arg(&list)
+        .arg(reports)
+        .output()
+        .ok()?;
+    let wall = start.elapsed().as_secs_f64();
+    Some((
+        wall,
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    ))
+}
+
 /// Runs `cmd`, returning wall seconds, CPU seconds (user + system) and the child's peak RSS
 /// in MiB (from wait4's rusage).
 // The child is reaped by wait4 (for its rusage), which clippy cannot see.
@@ -589,7 +683,10 @@ fn data(reports: usize, commitments: usize, words: &[String], stems: bool) -> (P
         write_reports(&tmp, reports, words).expect("write reports");
         std::fs::rename(&tmp, &reports_path).expect("rename");
     }
-    let name = if stems {
+    let dense = std::env::args().any(|a| a == "--dense");
+    let name = if dense {
+        format!("rules-dense-{commitments}")
+    } else if stems {
         format!("rules-{commitments}-stems")
     } else {
         format!("rules-{commitments}")
@@ -598,7 +695,11 @@ fn data(reports: usize, commitments: usize, words: &[String], stems: bool) -> (P
     if !rules.exists() {
         let tmp = base.join(format!("{name}.tmp"));
         let _ = std::fs::remove_dir_all(&tmp);
-        write_rules(&tmp, commitments, words, stems).expect("write rules");
+        if dense {
+            write_dense_rules(&tmp, commitments).expect("write rules");
+        } else {
+            write_rules(&tmp, commitments, words, stems).expect("write rules");
+        }
         std::fs::rename(&tmp, &rules).expect("rename");
     }
     (reports_path, rules)
@@ -634,7 +735,9 @@ fn point(reports: usize, commitments: usize, words: &[String]) {
         .unwrap_or(0);
     println!(
         "{}reports {reports:>9}  ({:>5} MiB)  commitments {commitments:>6}  read {:>9}  hits {evidence:>9}  wall {wall:>6.2} s  cpu {cpu:>6.2} s  peak RSS {rss:>7.1} MiB  {:>7.0} reports/s",
-        if stems {
+        if std::env::args().any(|a| a == "--dense") {
+            "[hit-dense rules] "
+        } else if stems {
             "[a third of the phrases stemmed] "
         } else {
             ""
@@ -643,6 +746,15 @@ fn point(reports: usize, commitments: usize, words: &[String]) {
         v["reports"]["read"],
         reports as f64 / wall
     );
+    if std::env::args().any(|a| a == "--dense") {
+        match ripgrep(&phrases_of(&rules), &reports_path) {
+            Some((rg_wall, lines)) => println!(
+                "rg -c -i -w -F -f over the same file and phrases: {rg_wall:.2} s ({lines} lines match); replay / rg = {:.1}x",
+                wall / rg_wall
+            ),
+            None => println!("rg (ripgrep) is not installed: no ratio"),
+        }
+    }
     if std::env::args().any(|a| a == "--history")
         || (!stems && (reports, commitments) == (1_000_000, 1000))
     {

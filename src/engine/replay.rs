@@ -300,16 +300,22 @@ impl Tally {
 }
 
 /// A report's id as 128 bits of BLAKE3: what [`LaterWins`] keeps instead of the id.
-pub fn id_digest(id: &str) -> u128 {
+pub fn id_digest(id: &str) -> [u64; 2] {
     let hash = blake3::hash(id.as_bytes());
-    let mut low = [0u8; 16];
-    low.copy_from_slice(&hash.as_bytes()[..16]);
-    u128::from_le_bytes(low)
+    let b = hash.as_bytes();
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    [word(0), word(8)]
 }
 
-/// What a report adds to a [`Tally`] (its date and hits), as 64 bits: two records of one
-/// id with the same contribution are the same for evaluation.
-pub fn contribution(date: NaiveDate, hits: &[Hit]) -> u64 {
+/// What a report adds to a [`Tally`] (its date and hits), as 32 bits: two records of one
+/// id with the same contribution are the same for evaluation. (Two different
+/// contributions of one id share these bits with a chance of 2^-32; then the earlier is
+/// kept. Fewer bits keep an entry of [`LaterWins`] at 24 bytes.)
+pub fn contribution(date: NaiveDate, hits: &[Hit]) -> u32 {
     let mut h = blake3::Hasher::new();
     h.update(&chrono::Datelike::num_days_from_ce(&date).to_le_bytes());
     for hit in hits {
@@ -317,9 +323,9 @@ pub fn contribution(date: NaiveDate, hits: &[Hit]) -> u64 {
         h.update(&[class_bits(hit.class) as u8]);
         h.update(&hit.parties.to_le_bytes());
     }
-    let mut low = [0u8; 8];
-    low.copy_from_slice(&h.finalize().as_bytes()[..8]);
-    u64::from_le_bytes(low)
+    let mut low = [0u8; 4];
+    low.copy_from_slice(&h.finalize().as_bytes()[..4]);
+    u32::from_le_bytes(low)
 }
 
 /// What to do with a report offered to [`LaterWins`].
@@ -336,18 +342,18 @@ pub enum Offer {
 
 /// "The later record with the same id wins" without keeping reports: per distinct id its
 /// digest, the ordinal of the record that counts and the digest of its contribution
-/// (32 bytes and the hash table's overhead per distinct report). Superseded records are
-/// listed by ordinal, to be read again and taken back.
+/// (24 bytes, and one more of the hash table's, per distinct report). Superseded records
+/// are listed by ordinal, to be read again and taken back.
 #[derive(Debug, Default)]
 pub struct LaterWins {
-    seen: HashMap<u128, (u32, u64), DigestHasher>,
-    superseded: Vec<(u32, u128)>,
+    seen: HashMap<[u64; 2], (u32, u32), DigestHasher>,
+    superseded: Vec<(u32, [u64; 2])>,
     next: u32,
 }
 
 impl LaterWins {
     /// Offers the next report (in path order): its id digest and contribution.
-    pub fn offer(&mut self, digest: u128, contribution: u64) -> Offer {
+    pub fn offer(&mut self, digest: [u64; 2], contribution: u32) -> Offer {
         let ordinal = self.next;
         self.next += 1;
         match self.seen.insert(digest, (ordinal, contribution)) {
@@ -370,7 +376,7 @@ impl LaterWins {
     }
 
     /// The records to take back, as (ordinal, id digest), by ordinal.
-    pub fn superseded(&mut self) -> &[(u32, u128)] {
+    pub fn superseded(&mut self) -> &[(u32, [u64; 2])] {
         self.superseded.sort_unstable();
         &self.superseded
     }
@@ -389,9 +395,13 @@ impl std::hash::Hasher for DigestHasher {
             self.0 = (self.0 << 8) | u64::from(b);
         }
     }
-    fn write_u128(&mut self, n: u128) {
-        self.0 = n as u64;
+    fn write_u64(&mut self, n: u64) {
+        // the first word of the digest is the hash; the second only tells digests apart
+        if self.0 == 0 {
+            self.0 = n | 1;
+        }
     }
+    fn write_usize(&mut self, _: usize) {}
 }
 
 impl std::hash::BuildHasher for DigestHasher {
@@ -481,6 +491,22 @@ mod tests {
             let end = NaiveDate::from_ymd_opt(2011, 1, 1).unwrap();
             prop_assert_eq!(history_all(&set, &events, end), history_all(&set, &simple_events, end));
         }
+    }
+
+    #[test]
+    fn later_wins_keeps_24_bytes_per_id_and_tells_repeats_apart() {
+        assert_eq!(std::mem::size_of::<([u64; 2], (u32, u32))>(), 24);
+        assert_eq!(std::mem::size_of::<Cell>(), 16);
+        let mut l = LaterWins::default();
+        let (a, b) = (id_digest("a"), id_digest("b"));
+        assert_eq!(l.offer(a, 1), Offer::New);
+        assert_eq!(l.offer(b, 1), Offer::New);
+        assert_eq!(l.offer(a, 1), Offer::Same);
+        assert_eq!(l.offer(a, 2), Offer::Replaces);
+        assert_eq!(l.offer(a, 3), Offer::Replaces);
+        assert_eq!(l.distinct(), 2);
+        // the first record of a, then the fourth (the second one was the same as the first)
+        assert_eq!(l.superseded(), &[(0, a), (3, a)]);
     }
 
     #[test]

@@ -415,7 +415,7 @@ pub fn ingest_bounded(
         (id_digest(&r.id), contribution(r.date, &hits), r.date, hits)
     };
     let take =
-        &mut |(digest, contribution, date, hits): (u128, u64, NaiveDate, Vec<Hit>)| match later
+        &mut |(digest, contribution, date, hits): ([u64; 2], u32, NaiveDate, Vec<Hit>)| match later
             .offer(digest, contribution)
         {
             Offer::New | Offer::Replaces => tally.add(date, &hits, 1),
@@ -440,7 +440,7 @@ fn take_back(
     rules: &CompiledRules,
     files: &[PathBuf],
     options: &ReadOptions,
-    superseded: &[(u32, u128)],
+    superseded: &[(u32, [u64; 2])],
     tally: &mut Tally,
 ) -> Result<(), String> {
     let options = ReadOptions {
