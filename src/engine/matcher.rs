@@ -187,7 +187,10 @@ pub struct CompiledRules {
     party_pool: Vec<u32>,
     /// `alternatives[i].commitment`, kept dense for the candidate loop.
     alt_commitment: Vec<u32>,
-    by_phrase: Vec<Vec<u32>>,
+    /// Per phrase, the alternatives it anchors as (party, alternative), sorted: keyed by
+    /// party like the structural anchors, so that a report visits only the alternatives
+    /// of commitments its actors can be in scope for.
+    by_phrase: Vec<Vec<(u32, u32)>>,
     by_anchor: HashMap<(Anchor, u32), Vec<u32>>,
     by_topic: HashMap<String, Vec<u32>>,
 }
@@ -336,12 +339,16 @@ impl CompiledRules {
                     by_anchor.entry((a, party)).or_default().push(i);
                 }
             };
+            let mut phrase_anchor = |p: u32| {
+                let list: &mut Vec<(u32, u32)> = &mut by_phrase[p as usize];
+                list.extend(parties.iter().map(|&party| (party, i)));
+            };
             if !alt.any.is_empty() {
                 for &p in &alt.any {
-                    by_phrase[p as usize].push(i);
+                    phrase_anchor(p);
                 }
             } else if let Some(&p) = alt.all.first() {
-                by_phrase[p as usize].push(i);
+                phrase_anchor(p);
             } else if !alt.cameo.is_empty() {
                 for &key in &alt.cameo {
                     anchor(Anchor::Cameo(key));
@@ -360,11 +367,11 @@ impl CompiledRules {
                 anchor(Anchor::Always);
             }
         }
-        for list in by_phrase
-            .iter_mut()
-            .chain(by_anchor.values_mut())
-            .chain(by_topic.values_mut())
-        {
+        for list in by_anchor.values_mut().chain(by_topic.values_mut()) {
+            list.dedup();
+        }
+        for list in &mut by_phrase {
+            list.sort_unstable();
             list.dedup();
         }
         let automaton = if phrases.is_empty() {
@@ -505,17 +512,24 @@ impl CompiledRules {
                 scratch.candidates.push(alt);
             }
         };
-        for i in 0..scratch.found.len() {
-            let p = scratch.found[i];
-            for &alt in &self.by_phrase[p as usize] {
-                visit(alt, scratch);
-            }
-        }
         scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
         scratch.actor_codes.clear();
         scratch
             .actor_codes
             .extend(report.actors.iter().map(|a| party_code(a)));
+        for i in 0..scratch.found.len() {
+            let list = &self.by_phrase[scratch.found[i] as usize];
+            for a in 0..scratch.actor_codes.len() {
+                let party = scratch.actor_codes[a];
+                let from = list.partition_point(|&(p, _)| p < party);
+                for &(p, alt) in &list[from..] {
+                    if p != party {
+                        break;
+                    }
+                    visit(alt, scratch);
+                }
+            }
+        }
         let keys = scratch.cameo_keys;
         let anchors = keys
             .iter()

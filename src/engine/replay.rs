@@ -231,22 +231,30 @@ impl Cells {
         }
     }
 
-    /// Sorts and merges the cells, dropping those that counted down to nothing.
+    /// Sorts the cells added since the last compaction and merges them into the sorted
+    /// ones (each cell is sorted once, then only merged), adding the counts of equal cells
+    /// and dropping those that counted down to nothing.
     fn compact(&mut self) {
-        self.list.sort_unstable_by_key(|c| (c.key, c.parties));
-        let mut out = 0;
-        for i in 0..self.list.len() {
-            let c = self.list[i];
-            if out > 0 && self.list[out - 1].key == c.key && self.list[out - 1].parties == c.parties
-            {
-                self.list[out - 1].count += c.count;
+        let key = |c: &Cell| (c.key, c.parties);
+        self.list[self.sorted..].sort_unstable_by_key(key);
+        let (old, new) = self.list.split_at(self.sorted);
+        let mut merged: Vec<Cell> = Vec::with_capacity(self.list.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let c = if j == new.len() || (i < old.len() && key(&old[i]) <= key(&new[j])) {
+                i += 1;
+                old[i - 1]
             } else {
-                self.list[out] = c;
-                out += 1;
+                j += 1;
+                new[j - 1]
+            };
+            match merged.last_mut() {
+                Some(last) if key(last) == key(&c) => last.count += c.count,
+                _ => merged.push(c),
             }
         }
-        self.list.truncate(out);
-        self.list.retain(|c| c.count != 0);
+        merged.retain(|c| c.count != 0);
+        self.list = merged;
         self.sorted = self.list.len();
     }
 }
@@ -313,19 +321,22 @@ pub fn id_digest(id: &str) -> [u64; 2] {
 
 /// What a report adds to a [`Tally`] (its date and hits), as 32 bits: two records of one
 /// id with the same contribution are the same for evaluation. (Two different
-/// contributions of one id share these bits with a chance of 2^-32; then the earlier is
-/// kept. Fewer bits keep an entry of [`LaterWins`] at 24 bytes.)
+/// contributions of one id share these bits with a chance of about 2^-32; then the earlier
+/// is kept. Fewer bits keep an entry of [`LaterWins`] at 24 bytes.)
 pub fn contribution(date: NaiveDate, hits: &[Hit]) -> u32 {
-    let mut h = blake3::Hasher::new();
-    h.update(&chrono::Datelike::num_days_from_ce(&date).to_le_bytes());
+    // FNV-1a over the date and each hit: cheap, and spread well enough for telling two
+    // versions of one report apart.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |v: u64| {
+        h ^= v;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    eat(chrono::Datelike::num_days_from_ce(&date) as u64);
     for hit in hits {
-        h.update(&hit.commitment.to_le_bytes());
-        h.update(&[class_bits(hit.class) as u8]);
-        h.update(&hit.parties.to_le_bytes());
+        eat(u64::from(hit.commitment) << 2 | u64::from(class_bits(hit.class)));
+        eat(hit.parties);
     }
-    let mut low = [0u8; 4];
-    low.copy_from_slice(&h.finalize().as_bytes()[..4]);
-    u32::from_le_bytes(low)
+    (h ^ (h >> 32)) as u32
 }
 
 /// What to do with a report offered to [`LaterWins`].
