@@ -203,7 +203,13 @@ fn html_page(
     })
 }
 
-fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8> {
+/// Reads the rules and every report of `reports` as of `as_of` (reports dated later are
+/// counted as read but kept out of the events).
+fn inputs_from_files(
+    rules_dir: &Path,
+    reports: &[PathBuf],
+    as_of: NaiveDate,
+) -> Result<Inputs, u8> {
     let (set, compiled) = rules_from_dir(rules_dir)?;
     let files = collect_inputs(reports).map_err(|e| {
         eprintln!("{e}");
@@ -230,15 +236,8 @@ fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8
             }
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let commitments = set.commitment_count();
-        ingest_bounded(
-            &compiled,
-            commitments,
-            &files,
-            &options,
-            threads,
-            &mut on_notice,
-        )
+        let tally = crate::engine::replay::Tally::new(&set, as_of);
+        ingest_bounded(&compiled, tally, &files, &options, threads, &mut on_notice)
     };
     if let Some(p) = progress {
         p.finish();
@@ -258,7 +257,7 @@ fn inputs_from_files(rules_dir: &Path, reports: &[PathBuf]) -> Result<Inputs, u8
 
 /// `pledgewatch replay`: statuses from rules and report files, no state.
 pub fn replay(args: ReplayArgs) -> u8 {
-    let inputs = match inputs_from_files(&args.rules, &args.reports) {
+    let inputs = match inputs_from_files(&args.rules, &args.reports, args.as_of) {
         Ok(v) => v,
         Err(code) => return code,
     };
@@ -310,7 +309,7 @@ pub fn history(
 ) -> u8 {
     use crate::render::history::{self as out, HistoryFormat};
     let (set, events, counts) = match source {
-        Source::Files { rules, reports } => match inputs_from_files(rules, reports) {
+        Source::Files { rules, reports } => match inputs_from_files(rules, reports, as_of) {
             Ok(inputs) => (inputs.set, inputs.events, inputs.counts),
             Err(code) => return code,
         },

@@ -181,15 +181,22 @@ pub fn evaluate_all(
         .collect()
 }
 
-/// What a replay of any size keeps per commitment: the number of distinct reports per
-/// (day, class, party mask). Evaluation (SPEC §4) and the history need no more, and a day
-/// of a commitment costs the same whether one report hit it or a thousand.
+/// What a replay of any size keeps per commitment for one as-of date `T`: the number of
+/// distinct reports per (day, class, party mask). Evaluation (SPEC §4) and the history up to
+/// `T` need no more, and a day of a commitment costs the same whether one report hit it or
+/// a thousand. What can never matter at `T` is not kept at all: hits dated outside the
+/// commitment's counted dates `[S, T]`, the days of talk (only its count matters), and the
+/// party mask of a commitment not followed up by each party.
 ///
-/// Memory: 16 bytes per distinct (commitment, day, class, party mask), at most twice that
-/// between compactions; nothing per hit.
+/// Memory: 16 bytes per distinct (commitment, day, class, party mask) — at most
+/// 2 × days × party masks per commitment — and at most 1.25 times that between
+/// compactions; nothing per hit.
 #[derive(Debug, Default)]
 pub struct Tally {
     per_commitment: Vec<Cells>,
+    /// Per commitment: its start `S`, and whether it is followed up by each party.
+    scopes: Vec<(NaiveDate, bool)>,
+    as_of: NaiveDate,
 }
 
 /// One commitment's cells; `list[..sorted]` is compacted (sorted by key, no repeats).
@@ -226,7 +233,9 @@ fn class_of(bits: u32) -> Class {
 impl Cells {
     fn push(&mut self, cell: Cell) {
         self.list.push(cell);
-        if self.list.len() >= 2 * self.sorted + 64 {
+        // new cells are merged once they are a quarter of the sorted ones: memory stays
+        // within 1.25 times the distinct cells, and each cell is merged a few times only
+        if self.list.len() >= self.sorted + self.sorted / 4 + 64 {
             self.compact();
         }
     }
@@ -260,24 +269,49 @@ impl Cells {
 }
 
 impl Tally {
-    /// An empty tally for `commitments` commitments (rule order).
-    pub fn new(commitments: usize) -> Tally {
+    /// An empty tally of the commitments of `rules` (rule order) as of `as_of`.
+    pub fn new(rules: &crate::engine::rules::RuleSet, as_of: NaiveDate) -> Tally {
+        let scopes: Vec<(NaiveDate, bool)> = rules
+            .agreements
+            .iter()
+            .flat_map(|a| &a.commitments)
+            .map(|c| {
+                (
+                    c.starts,
+                    c.follow_up_by == crate::engine::rules::FollowUp::Each,
+                )
+            })
+            .collect();
         Tally {
-            per_commitment: (0..commitments).map(|_| Cells::default()).collect(),
+            per_commitment: (0..scopes.len()).map(|_| Cells::default()).collect(),
+            scopes,
+            as_of,
         }
     }
 
     /// Counts a report dated `date` with `hits` (`sign` +1), or takes it back (-1).
     pub fn add(&mut self, date: NaiveDate, hits: &[Hit], sign: i32) {
-        let day = chrono::Datelike::num_days_from_ce(&date).max(0) as u32;
+        if date > self.as_of {
+            return;
+        }
         for h in hits {
-            if let Some(cells) = self.per_commitment.get_mut(h.commitment as usize) {
-                cells.push(Cell {
-                    parties: h.parties,
-                    key: (day << 2) | class_bits(h.class),
-                    count: sign,
-                });
+            let c = h.commitment as usize;
+            let (Some(cells), Some(&(starts, each))) =
+                (self.per_commitment.get_mut(c), self.scopes.get(c))
+            else {
+                continue;
+            };
+            if date < starts {
+                continue;
             }
+            // talk is only counted: one day stands for all of it
+            let day = if h.class == Class::Talk { starts } else { date };
+            let day = chrono::Datelike::num_days_from_ce(&day).max(0) as u32;
+            cells.push(Cell {
+                parties: if each { h.parties } else { 0 },
+                key: (day << 2) | class_bits(h.class),
+                count: sign,
+            });
         }
     }
 
@@ -307,17 +341,17 @@ impl Tally {
     }
 }
 
-/// A report's id as 128 bits of BLAKE3: what [`LaterWins`] keeps instead of the id.
-pub fn id_digest(id: &str) -> [u64; 2] {
+/// A report's id as 96 bits of BLAKE3: what [`LaterWins`] keeps instead of the id (two
+/// of 20 million distinct ids share a digest with a chance of about 3 in 10^15).
+pub fn id_digest(id: &str) -> IdDigest {
     let hash = blake3::hash(id.as_bytes());
     let b = hash.as_bytes();
-    let word = |i: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        u64::from_le_bytes(w)
-    };
-    [word(0), word(8)]
+    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    [word(0), word(4), word(8)]
 }
+
+/// See [`id_digest`].
+pub type IdDigest = [u32; 3];
 
 /// What a report adds to a [`Tally`] (its date and hits), as 32 bits: two records of one
 /// id with the same contribution are the same for evaluation. (Two different
@@ -353,18 +387,18 @@ pub enum Offer {
 
 /// "The later record with the same id wins" without keeping reports: per distinct id its
 /// digest, the ordinal of the record that counts and the digest of its contribution
-/// (24 bytes, and one more of the hash table's, per distinct report). Superseded records
+/// (20 bytes, and one more of the hash table's, per distinct report). Superseded records
 /// are listed by ordinal, to be read again and taken back.
 #[derive(Debug, Default)]
 pub struct LaterWins {
-    seen: HashMap<[u64; 2], (u32, u32), DigestHasher>,
-    superseded: Vec<(u32, [u64; 2])>,
+    seen: HashMap<IdDigest, (u32, u32), DigestHasher>,
+    superseded: Vec<(u32, IdDigest)>,
     next: u32,
 }
 
 impl LaterWins {
     /// Offers the next report (in path order): its id digest and contribution.
-    pub fn offer(&mut self, digest: [u64; 2], contribution: u32) -> Offer {
+    pub fn offer(&mut self, digest: IdDigest, contribution: u32) -> Offer {
         let ordinal = self.next;
         self.next += 1;
         match self.seen.insert(digest, (ordinal, contribution)) {
@@ -387,7 +421,7 @@ impl LaterWins {
     }
 
     /// The records to take back, as (ordinal, id digest), by ordinal.
-    pub fn superseded(&mut self) -> &[(u32, [u64; 2])] {
+    pub fn superseded(&mut self) -> &[(u32, IdDigest)] {
         self.superseded.sort_unstable();
         &self.superseded
     }
@@ -406,10 +440,10 @@ impl std::hash::Hasher for DigestHasher {
             self.0 = (self.0 << 8) | u64::from(b);
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        // the first word of the digest is the hash; the second only tells digests apart
-        if self.0 == 0 {
-            self.0 = n | 1;
+    fn write_u32(&mut self, n: u32) {
+        // the first two words of the digest are the hash; the third only tells digests apart
+        if self.0 < 1 << 32 {
+            self.0 = (self.0 << 32) | u64::from(n) | 1 << 63;
         }
     }
     fn write_usize(&mut self, _: usize) {}
@@ -460,8 +494,13 @@ mod tests {
 
     /// The bounded path as the shell drives it: one pass through [`LaterWins`] and
     /// [`Tally`], then the superseded records taken back in a second pass.
-    fn bounded(compiled: &CompiledRules, n: usize, reports: &[Report]) -> (Vec<Vec<Event>>, usize) {
-        let mut tally = Tally::new(n);
+    fn bounded(
+        set: &crate::engine::rules::RuleSet,
+        compiled: &CompiledRules,
+        reports: &[Report],
+        as_of: NaiveDate,
+    ) -> (Vec<Vec<Event>>, usize) {
+        let mut tally = Tally::new(set, as_of);
         let mut later = LaterWins::default();
         let mut scratch = Scratch::default();
         for r in reports {
@@ -492,21 +531,20 @@ mod tests {
                 simple.add(r, compiled.match_report(r, &mut scratch));
             }
             let n = set.commitment_count();
-            let (events, distinct) = bounded(&compiled, n, &reports);
-            prop_assert_eq!(distinct, simple.counts().read);
             let simple_events = simple.events(n);
             for day in (0..700).step_by(23) {
                 let as_of = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(day);
+                let (events, distinct) = bounded(&set, &compiled, &reports, as_of);
+                prop_assert_eq!(distinct, simple.counts().read);
                 prop_assert_eq!(evaluate_all(&set, &events, as_of), evaluate_all(&set, &simple_events, as_of));
+                prop_assert_eq!(history_all(&set, &events, as_of), history_all(&set, &simple_events, as_of));
             }
-            let end = NaiveDate::from_ymd_opt(2011, 1, 1).unwrap();
-            prop_assert_eq!(history_all(&set, &events, end), history_all(&set, &simple_events, end));
         }
     }
 
     #[test]
-    fn later_wins_keeps_24_bytes_per_id_and_tells_repeats_apart() {
-        assert_eq!(std::mem::size_of::<([u64; 2], (u32, u32))>(), 24);
+    fn later_wins_keeps_20_bytes_per_id_and_tells_repeats_apart() {
+        assert_eq!(std::mem::size_of::<(IdDigest, (u32, u32))>(), 20);
         assert_eq!(std::mem::size_of::<Cell>(), 16);
         let mut l = LaterWins::default();
         let (a, b) = (id_digest("a"), id_digest("b"));
@@ -527,8 +565,9 @@ mod tests {
             class,
             parties: 0b11,
         };
-        let mut t = Tally::new(2);
+        let set = rules(RULES);
         let day = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+        let mut t = Tally::new(&set, day);
         for _ in 0..1000 {
             t.add(day, &[hit(0, Class::Evidence), hit(1, Class::Talk)], 1);
         }

@@ -5,7 +5,7 @@
 use crate::engine::evaluate::Event;
 use crate::engine::matcher::{CompiledRules, Hit, Scratch};
 use crate::engine::replay::{
-    EvidenceSet, LaterWins, Offer, ReportCounts, Tally, contribution, id_digest,
+    EvidenceSet, IdDigest, LaterWins, Offer, ReportCounts, Tally, contribution, id_digest,
 };
 use crate::engine::report::{
     Container, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_LINE, Format, Item, Limits, Location,
@@ -395,27 +395,26 @@ pub fn ingest(
     set
 }
 
-/// Reads `files` in order into per-commitment events, with memory bounded by the number of
-/// distinct reports and of (commitment, day) pairs, not by hits (see [`Tally`] and
-/// [`LaterWins`]). A record superseded by a later one of the same id with other content is
+/// Reads `files` in order into `tally` (made for the rules and the as-of date) and returns
+/// its per-commitment events, with memory bounded by the number of distinct reports and
+/// of (commitment, day) pairs, not by hits (see [`Tally`] and [`LaterWins`]). A record superseded by a later one of the same id with other content is
 /// taken back in a second reading of the files — only when there is one. Fails when the
 /// files changed between the two readings.
 pub fn ingest_bounded(
     rules: &CompiledRules,
-    commitments: usize,
+    mut tally: Tally,
     files: &[PathBuf],
     options: &ReadOptions,
     threads: usize,
     on_notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<(Vec<Vec<Event>>, ReportCounts), String> {
-    let mut tally = Tally::new(commitments);
     let mut later = LaterWins::default();
     let map = |scratch: &mut Scratch, r: Report| {
         let hits = rules.match_report(&r, scratch);
         (id_digest(&r.id), contribution(r.date, &hits), r.date, hits)
     };
     let take =
-        &mut |(digest, contribution, date, hits): ([u64; 2], u32, NaiveDate, Vec<Hit>)| match later
+        &mut |(digest, contribution, date, hits): (IdDigest, u32, NaiveDate, Vec<Hit>)| match later
             .offer(digest, contribution)
         {
             Offer::New | Offer::Replaces => tally.add(date, &hits, 1),
@@ -440,7 +439,7 @@ fn take_back(
     rules: &CompiledRules,
     files: &[PathBuf],
     options: &ReadOptions,
-    superseded: &[(u32, [u64; 2])],
+    superseded: &[(u32, IdDigest)],
     tally: &mut Tally,
 ) -> Result<(), String> {
     let options = ReadOptions {
