@@ -430,6 +430,8 @@ pub fn ingest_bounded(
         rejected,
         skipped,
     };
+    // the digests' memory is given back before the events are made
+    drop(later);
     Ok((tally.into_events(), counts))
 }
 
