@@ -1,6 +1,6 @@
 //! GDELT-scale benchmark (issue 12): `replay` and `history` of the real release binary over
 //! 5, 10 and 20 million GDELT 2.0 event rows against 1,000 commitments; wall and CPU time,
-//! rows per second and peak RSS (from `wait4`).
+//! rows per second and peak RSS (VmHWM, see benches/common/measure.rs).
 //!
 //! The rows are made from the 2,111 real rows of tests/data/gdelt/20191024143000.export.CSV:
 //! each generated row is a real row with a new GLOBALEVENTID, a date drawn from 2007-2026
@@ -18,6 +18,10 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "common/measure.rs"]
+mod measure;
+use measure::measure;
 use std::time::Instant;
 
 /// A small deterministic generator, so the data is the same on every run.
@@ -212,37 +216,6 @@ fn data(millions: usize) -> (Vec<PathBuf>, PathBuf) {
         std::fs::rename(&tmp, &rules).expect("rename");
     }
     (files, rules)
-}
-
-/// Runs `cmd`: wall seconds, CPU seconds and the child's peak RSS in MiB (wait4), stdout.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, f64, f64, String) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
-    });
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    assert_eq!(rc, pid, "wait4 failed");
-    assert!(libc::WIFEXITED(status), "the command died: {status}");
-    let out = reader.join().expect("reader thread").expect("read stdout");
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        wall,
-        cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        usage.ru_maxrss as f64 / 1024.0,
-        out,
-    )
 }
 
 fn point(millions: usize) {

@@ -12,6 +12,10 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "common/measure.rs"]
+mod measure;
+use measure::measure;
 use std::time::Instant;
 
 /// A small deterministic generator (PCG-like LCG), so the data is the same on every run.
@@ -635,43 +639,6 @@ fn ripgrep(phrases: &[String], reports: &Path) -> Option<(f64, String)> {
         wall,
         String::from_utf8_lossy(&out.stdout).trim().to_string(),
     ))
-}
-
-/// Runs `cmd`, returning wall seconds, CPU seconds (user + system) and the child's peak RSS
-/// in MiB (from wait4's rusage).
-// The child is reaped by wait4 (for its rusage), which clippy cannot see.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, f64, f64, String) {
-    let start = Instant::now();
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    // Drain stdout while the child runs, so a large output never blocks it on a full pipe.
-    let mut stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
-    });
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    assert_eq!(rc, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "replay failed: {status}"
-    );
-    let out = reader.join().expect("reader thread").expect("read stdout");
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        wall,
-        cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        usage.ru_maxrss as f64 / 1024.0,
-        out,
-    )
 }
 
 fn data(reports: usize, commitments: usize, words: &[String], stems: bool) -> (PathBuf, PathBuf) {
