@@ -21,24 +21,12 @@ use std::process::Command;
 
 #[path = "common/measure.rs"]
 mod measure;
+#[path = "common/rng.rs"]
+mod rng;
 use measure::measure;
+use rng::Rng;
 use std::time::Instant;
 
-/// A small deterministic generator, so the data is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// GDELT 2.0 export columns used here (0-based).
 const ID: usize = 0;

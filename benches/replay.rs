@@ -15,24 +15,12 @@ use std::process::Command;
 
 #[path = "common/measure.rs"]
 mod measure;
+#[path = "common/rng.rs"]
+mod rng;
 use measure::measure;
+use rng::Rng;
 use std::time::Instant;
 
-/// A small deterministic generator (PCG-like LCG), so the data is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const COUNTRIES: &[&str] = &[
     "KGZ", "TJK", "UZB", "KAZ", "TKM", "AFG", "RUS", "CHN", "IND", "PAK", "IRN", "TUR", "USA",
