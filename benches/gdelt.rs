@@ -27,7 +27,6 @@ use measure::measure;
 use rng::Rng;
 use std::time::Instant;
 
-
 /// GDELT 2.0 export columns used here (0-based).
 const ID: usize = 0;
 const SQLDATE: usize = 1;

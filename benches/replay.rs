@@ -21,7 +21,6 @@ use measure::measure;
 use rng::Rng;
 use std::time::Instant;
 
-
 const COUNTRIES: &[&str] = &[
     "KGZ", "TJK", "UZB", "KAZ", "TKM", "AFG", "RUS", "CHN", "IND", "PAK", "IRN", "TUR", "USA",
     "FRA", "DEU", "GBR",

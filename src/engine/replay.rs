@@ -46,16 +46,6 @@ impl EvidenceSet {
         self.skipped += skipped;
     }
 
-    /// Counts a refused record or file.
-    pub fn reject(&mut self) {
-        self.rejected += 1;
-    }
-
-    /// Counts a skipped GDELT row.
-    pub fn skip(&mut self) {
-        self.skipped += 1;
-    }
-
     /// The SPEC §5 counts.
     pub fn counts(&self) -> ReportCounts {
         ReportCounts {
