@@ -522,14 +522,14 @@ pub fn explain(target: &str, source: Source<'_>, as_of: NaiveDate) -> u8 {
             Err(code) => return code,
         },
     };
-    let index = match crate::engine::explain::find_target(&set, target) {
-        Ok((index, _, _)) => index,
+    let found = match crate::engine::explain::find_target(&set, target) {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("{e}");
             return exit::PROBLEMS;
         }
     };
-    let mut timeline = crate::engine::explain::Timeline::new(&compiled, index);
+    let mut timeline = crate::engine::explain::Timeline::new(&compiled, found);
     let read = match (&source, &ledger) {
         (_, Some(ledger)) => ledger
             .reports(&mut |r| timeline.add(&r))
@@ -875,8 +875,7 @@ fn test_file(path: &Path) -> Result<TestOutcome, ()> {
         eprintln!("{}: cannot read the test file: {e}", path.display());
     })?;
     let t = ruletest::parse(path, &text).map_err(|p| print_problems(&p))?;
-    let set = crate::shell::rules_dir::load_dir(&t.rules).map_err(|p| print_problems(&p))?;
-    let compiled = CompiledRules::new(&set).map_err(|e| eprintln!("{}: {e}", t.rules.display()))?;
+    let (set, compiled) = rules_from_dir(&t.rules).map_err(|_| ())?;
     let mut invalid = false;
     let mut evidence = if t.reports.is_empty() {
         crate::engine::replay::EvidenceSet::default()

@@ -81,17 +81,25 @@ pub fn find_target<'a>(
 pub struct Timeline<'a> {
     compiled: &'a CompiledRules,
     index: u32,
+    agreement: &'a Agreement,
+    commitment: &'a Commitment,
     scratch: Scratch,
     entries: HashMap<Box<str>, TimelineEntry>,
     evidence: EvidenceSet,
 }
 
 impl<'a> Timeline<'a> {
-    /// A timeline of the commitment at `index` (rule order).
-    pub fn new(compiled: &'a CompiledRules, index: u32) -> Timeline<'a> {
+    /// A timeline of the commitment `target` (as [`find_target`] gives it).
+    pub fn new(
+        compiled: &'a CompiledRules,
+        target: (u32, &'a Agreement, &'a Commitment),
+    ) -> Timeline<'a> {
+        let (index, agreement, commitment) = target;
         Timeline {
             compiled,
             index,
+            agreement,
+            commitment,
             scratch: Scratch::default(),
             entries: HashMap::new(),
             evidence: EvidenceSet::default(),
@@ -137,7 +145,7 @@ impl<'a> Timeline<'a> {
     /// The explanation at `as_of`.
     pub fn finish(self, set: &'a RuleSet, as_of: NaiveDate) -> Explanation<'a> {
         let statuses = evaluate_all(set, &self.evidence.events(set.commitment_count()), as_of);
-        let (agreement, commitment) = nth_commitment(set, self.index);
+        let (agreement, commitment) = (self.agreement, self.commitment);
         let status = statuses
             .into_iter()
             .find(|a| a.id == agreement.id)
@@ -155,15 +163,6 @@ impl<'a> Timeline<'a> {
             timeline,
         }
     }
-}
-
-/// The commitment at `index` in rule order (the index comes from [`find_target`]).
-fn nth_commitment(set: &RuleSet, index: u32) -> (&Agreement, &Commitment) {
-    set.agreements
-        .iter()
-        .flat_map(|a| a.commitments.iter().map(move |c| (a, c)))
-        .nth(index as usize)
-        .unwrap_or_else(|| unreachable!("index {index} comes from find_target"))
 }
 
 /// Where in a report a phrase was found.

@@ -391,14 +391,17 @@ impl LaterWins {
     pub fn offer(&mut self, digest: IdDigest, contribution: u32) -> Offer {
         let ordinal = self.next;
         self.next += 1;
-        match self.seen.insert(digest, (ordinal, contribution)) {
-            None => Offer::New,
-            Some((earlier, same)) if same == contribution => {
-                // the earlier record stays the one counted
-                self.seen.insert(digest, (earlier, same));
+        match self.seen.entry(digest) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert((ordinal, contribution));
+                Offer::New
+            }
+            // the earlier record stays the one counted
+            std::collections::hash_map::Entry::Occupied(slot) if slot.get().1 == contribution => {
                 Offer::Same
             }
-            Some((earlier, _)) => {
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                let (earlier, _) = slot.insert((ordinal, contribution));
                 self.superseded.push((earlier, digest));
                 Offer::Replaces
             }
@@ -417,7 +420,8 @@ impl LaterWins {
     }
 }
 
-/// The id digests are uniformly random already: their low 64 bits are the hash.
+/// The id digests are uniformly random already: their first 8 bytes are the hash (an
+/// array of integers is hashed as its bytes, after its length, which is left out).
 #[derive(Debug, Default, Clone, Copy)]
 struct DigestHasher(u64);
 
@@ -428,12 +432,6 @@ impl std::hash::Hasher for DigestHasher {
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes.iter().take(8) {
             self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        // the first two words of the digest are the hash; the third only tells digests apart
-        if self.0 < 1 << 32 {
-            self.0 = (self.0 << 32) | u64::from(n) | 1 << 63;
         }
     }
     fn write_usize(&mut self, _: usize) {}
