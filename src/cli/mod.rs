@@ -185,21 +185,19 @@ fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::engin
 /// The HTML scorecard of `statuses`, with the histories and marks it draws.
 fn html_page(
     set: &RuleSet,
-    events: &[Vec<crate::engine::evaluate::Event>],
+    history: &[crate::engine::history::AgreementHistory],
     statuses: &[crate::engine::evaluate::AgreementStatus],
     counts: crate::engine::replay::ReportCounts,
     as_of: NaiveDate,
-    marks: &crate::engine::replay::MarkSet,
+    marks: &[Vec<crate::engine::replay::Mark>],
 ) -> String {
-    let history = crate::engine::history::history_all(set, events, as_of);
-    let marks = marks.per_commitment(set.commitment_count());
     crate::render::html::scorecard(&crate::render::html::Scorecard {
         as_of,
         counts,
         rules: set,
         statuses,
-        history: &history,
-        marks: &marks,
+        history,
+        marks,
     })
 }
 
@@ -266,8 +264,10 @@ pub fn replay(args: ReplayArgs) -> u8 {
     let statuses = evaluate_all(set, events, args.as_of);
     let counts = inputs.counts;
     let page = || {
-        let marks = marks_from_files(&inputs.compiled, &inputs.files);
-        html_page(set, events, &statuses, counts, args.as_of, &marks)
+        let marks = marks_from_files(&inputs.compiled, &inputs.files)
+            .per_commitment(set.commitment_count());
+        let history = crate::engine::history::history_all(set, events, args.as_of);
+        html_page(set, &history, &statuses, counts, args.as_of, &marks)
     };
     if !print(&render(
         args.format,
@@ -308,17 +308,19 @@ pub fn history(
     format: crate::render::history::HistoryFormat,
 ) -> u8 {
     use crate::render::history::{self as out, HistoryFormat};
-    let (set, events, counts) = match source {
+    let (history, counts) = match source {
         Source::Files { rules, reports } => match inputs_from_files(rules, reports, as_of) {
-            Ok(inputs) => (inputs.set, inputs.events, inputs.counts),
+            Ok(inputs) => (
+                crate::engine::history::history_all(&inputs.set, &inputs.events, as_of),
+                inputs.counts,
+            ),
             Err(code) => return code,
         },
-        Source::Ledger(config) => match ledger_evidence(config) {
-            Ok(v) => v,
+        Source::Ledger(config) => match ledger_standing(config) {
+            Ok((_, set, mut standing, counts)) => (standing.tally.history(&set, as_of), counts),
             Err(code) => return code,
         },
     };
-    let history = crate::engine::history::history_all(&set, &events, as_of);
     let text = match (every, format) {
         (Some(e), f) => out::every(as_of, counts, &history, e, f),
         (None, HistoryFormat::Json) => out::json(as_of, counts, &history),
@@ -409,69 +411,65 @@ fn ledger_view(
     Ok((config, set, compiled, ledger))
 }
 
-/// The rules, every commitment's events and the report counts from the daemon's ledger.
-#[allow(clippy::type_complexity)]
-fn ledger_evidence(
+/// The config, the rules, the ledger's tally and marks under them, and its report counts
+/// (SPEC §5): what `status` and `history --config` read. The tally is the one the daemon
+/// keeps when it was counted with the same rules; else it is counted from the stored
+/// reports now (slower: the rules on disk are not those the daemon runs).
+fn ledger_standing(
     config_flag: Option<&Path>,
 ) -> Result<
     (
+        Config,
         RuleSet,
-        Vec<Vec<crate::engine::evaluate::Event>>,
+        crate::shell::ledger::Standing,
         crate::engine::replay::ReportCounts,
     ),
     u8,
 > {
-    let (_, set, compiled, ledger) = ledger_view(config_flag)?;
-    let (events, counts) = ledger_events(&set, &compiled, &ledger, None)?;
-    Ok((set, events, counts))
-}
-
-/// Every commitment's events and the report counts from `ledger`, filling `marks` (the
-/// scorecard's) in the same pass when given.
-#[allow(clippy::type_complexity)]
-fn ledger_events(
-    set: &RuleSet,
-    compiled: &CompiledRules,
-    ledger: &crate::shell::ledger::Ledger,
-    marks: Option<&mut crate::engine::replay::MarkSet>,
-) -> Result<
-    (
-        Vec<Vec<crate::engine::evaluate::Event>>,
-        crate::engine::replay::ReportCounts,
-    ),
-    u8,
-> {
+    let (config, set, compiled, ledger) = ledger_view(config_flag)?;
     let fail = |e: String| {
         eprintln!("{e}");
         exit::PROBLEMS
     };
-    let evidence = ledger
-        .evidence_and_marks(compiled, marks)
-        .map_err(|e| fail(e.to_string()))?;
-    let totals = ledger.counts().map_err(|e| fail(e.to_string()))?;
+    let (standing, stored) = ledger.standing(&set, &compiled).map_err(fail)?;
+    if !stored {
+        eprintln!(
+            "note: the ledger's tally was counted with other rules than {}; every stored report was matched again",
+            crate::engine::problem::shown(&config.rules_dir)
+        );
+    }
+    let totals = ledger.counts().map_err(fail)?;
     let counts = crate::engine::replay::ReportCounts {
         read: totals.reports,
         rejected: totals.rejected,
         skipped: totals.skipped,
     };
-    Ok((evidence.events(set.commitment_count()), counts))
+    Ok((config, set, standing, counts))
 }
 
 /// `pledgewatch status`: the scorecard from the ledger (works while the daemon runs).
 pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u8 {
-    let (config, set, compiled, ledger) = match ledger_view(config_flag) {
+    let (config, set, mut standing, counts) = match ledger_standing(config_flag) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    // the page's marks (titles, sources, addresses) come from the same pass over the ledger
-    let mut marks = crate::engine::replay::MarkSet::default();
-    let wanted = (format == Format::Html).then_some(&mut marks);
-    let (events, counts) = match ledger_events(&set, &compiled, &ledger, wanted) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
+    let events = standing.tally.status_events(as_of);
     let statuses = evaluate_all(&set, &events, as_of);
-    let page = || html_page(&set, &events, &statuses, counts, as_of, &marks);
+    let history = if format == Format::Html {
+        standing.tally.history(&set, as_of)
+    } else {
+        Vec::new()
+    };
+    let page = || {
+        html_page(
+            &set,
+            &history,
+            &statuses,
+            counts,
+            as_of,
+            standing.marks.lists(),
+        )
+    };
     let mut text = render(format, as_of, counts, &statuses, &set, page);
     if format == Format::Text || format == Format::Markdown {
         text.push_str(&feed_lines(&config, format));

@@ -12,7 +12,10 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
 
 /// How a report bears on a commitment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Class {
     /// Matches `evidence` and is at least as strong as `min_strength`.
     Evidence,

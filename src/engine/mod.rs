@@ -18,4 +18,5 @@ pub mod report;
 pub mod rules;
 pub mod ruletest;
 pub mod schedule;
+pub mod tally;
 pub mod toml_fields;

@@ -75,7 +75,7 @@ impl EvidenceSet {
 }
 
 /// A report that counts for a commitment, as the scorecard marks it on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mark {
     /// The report's date.
     pub date: NaiveDate,
@@ -147,6 +147,123 @@ impl MarkSet {
         }
         for list in &mut out {
             list.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+        }
+        out
+    }
+}
+
+/// How many marks per commitment the scorecard lists (and the daemon's ledger keeps): the
+/// latest ones. Counts always cover every report.
+pub const MARKS_LISTED: usize = 50;
+
+/// The latest [`MARKS_LISTED`] marks of each commitment, by (date, id): what the daemon
+/// keeps for the scorecard instead of every report that ever hit.
+#[derive(Debug, Default, Clone)]
+pub struct LatestMarks {
+    lists: Vec<Vec<Mark>>,
+    changed: Vec<bool>,
+}
+
+impl LatestMarks {
+    /// No marks yet for `commitments` commitments.
+    pub fn new(commitments: usize) -> LatestMarks {
+        LatestMarks {
+            lists: vec![Vec::new(); commitments],
+            changed: vec![false; commitments],
+        }
+    }
+
+    /// Marks `report` on every commitment it hits, where it is among the latest.
+    pub fn add(&mut self, report: &Report, hits: &[Hit]) {
+        for h in hits {
+            let Some(list) = self.lists.get_mut(h.commitment as usize) else {
+                continue;
+            };
+            let key = (report.date, report.id.as_str());
+            let at = list.partition_point(|m| (m.date, m.id.as_str()) < key);
+            if list.len() >= MARKS_LISTED && at == 0 {
+                continue;
+            }
+            list.insert(
+                at,
+                Mark {
+                    date: report.date,
+                    class: h.class,
+                    kind: report.kind,
+                    actors: report.actors.clone(),
+                    title: report.title.clone(),
+                    source: report.source.clone(),
+                    url: report.url.clone(),
+                    id: report.id.clone(),
+                },
+            );
+            if list.len() > MARKS_LISTED {
+                list.remove(0);
+            }
+            self.changed[h.commitment as usize] = true;
+        }
+    }
+
+    /// Removes the marks of report `id` (a later record of it replaces it).
+    pub fn remove(&mut self, id: &str) {
+        for (list, changed) in self.lists.iter_mut().zip(&mut self.changed) {
+            let before = list.len();
+            list.retain(|m| m.id != id);
+            *changed |= list.len() != before;
+        }
+    }
+
+    /// Removes the marks of report `id` from the commitments `hits` names (where it can be).
+    pub fn remove_from(&mut self, id: &str, commitments: &[u32]) {
+        for &c in commitments {
+            if let Some(list) = self.lists.get_mut(c as usize) {
+                let before = list.len();
+                list.retain(|m| m.id != id);
+                self.changed[c as usize] |= list.len() != before;
+            }
+        }
+    }
+
+    /// Adds the marks of `other` (of the same rules).
+    pub fn absorb(&mut self, other: LatestMarks) {
+        for (c, list) in other.lists.into_iter().enumerate() {
+            for m in list {
+                let Some(mine) = self.lists.get_mut(c) else {
+                    continue;
+                };
+                mine.retain(|x| x.id != m.id);
+                let at = mine.partition_point(|x| (x.date, &x.id) < (m.date, &m.id));
+                mine.insert(at, m);
+                if mine.len() > MARKS_LISTED {
+                    mine.remove(0);
+                }
+                self.changed[c] = true;
+            }
+        }
+    }
+
+    /// The marks of each commitment (rule order), oldest first.
+    pub fn lists(&self) -> &[Vec<Mark>] {
+        &self.lists
+    }
+
+    /// Sets commitment `c`'s marks (from the ledger).
+    pub fn set(&mut self, c: usize, mut marks: Vec<Mark>) {
+        if let Some(list) = self.lists.get_mut(c) {
+            marks.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+            let excess = marks.len().saturating_sub(MARKS_LISTED);
+            marks.drain(..excess);
+            *list = marks;
+        }
+    }
+
+    /// The commitments whose marks changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (c, flag) in self.changed.iter_mut().enumerate() {
+            if std::mem::take(flag) {
+                out.push(c as u32);
+            }
         }
         out
     }

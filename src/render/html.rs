@@ -7,7 +7,7 @@
 use crate::engine::evaluate::{AgreementStatus, CommitmentStatus, Status};
 use crate::engine::history::{AgreementHistory, Change, CommitmentHistory};
 use crate::engine::matcher::Class;
-use crate::engine::replay::{Mark, ReportCounts};
+use crate::engine::replay::{MARKS_LISTED, Mark, ReportCounts};
 use crate::engine::rules::{Agreement, Commitment, RuleSet};
 use chrono::NaiveDate;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -199,11 +199,20 @@ fn commitment_rows(
     history: Option<&CommitmentHistory>,
     marks: &[Mark],
 ) -> Markup {
-    // the reports that count: dated from the start to the as-of date (SPEC §4)
-    let marks: Vec<&Mark> = marks
+    // the reports that count: dated from the start to the as-of date (SPEC §4); the
+    // latest MARKS_LISTED of them are listed and marked, the counts cover them all
+    let mut marks: Vec<&Mark> = marks
         .iter()
         .filter(|m| m.date >= c.starts && m.date <= as_of)
         .collect();
+    let excess = marks.len().saturating_sub(MARKS_LISTED);
+    marks.drain(..excess);
+    let total = s.evidence + s.talk + s.breaches;
+    let listed = if marks.len() < total {
+        format!(" (the latest {} listed)", marks.len())
+    } else {
+        String::new()
+    };
     html! {
         tr.commitment data-status=(s.status.as_str()) {
             td.status { (status_cell(s.status)) }
@@ -218,7 +227,7 @@ fn commitment_rows(
                     (timeline(as_of, c, s, h, &marks))
                 }
                 details {
-                    summary { (marks.len()) (if marks.len() == 1 { " report: " } else { " reports: " }) (s.evidence) " evidence, " (s.talk) " talk, " (s.breaches) " breaches" }
+                    summary { (total) (if total == 1 { " report: " } else { " reports: " }) (s.evidence) " evidence, " (s.talk) " talk, " (s.breaches) " breaches" (listed) }
                     ul {
                         @for m in marks {
                             li class=(m.class.as_str()) {

@@ -4,14 +4,15 @@
 
 use crate::engine::evaluate::AgreementStatus;
 use crate::engine::matcher::{CompiledRules, Hit, Scratch};
-use crate::engine::replay::{EvidenceSet, MarkSet, evaluate_all};
+use crate::engine::replay::{LatestMarks, evaluate_all};
 use crate::engine::report::{Item, Location, Report};
 use crate::engine::rules::RuleSet;
+use crate::engine::tally::DailyTally;
 use crate::shell::alert::{self, AlertKey, Sinks};
 use crate::shell::config::Config;
 use crate::shell::files::{ReadOptions, read_file_mapped};
 use crate::shell::inbox::{self, Entry, EntryKind, Inbox};
-use crate::shell::ledger::{self, AlertState, FileCounts, Ledger};
+use crate::shell::ledger::{self, AlertState, FileCounts, Ledger, Standing};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use sd_notify::NotifyState;
 use std::collections::{HashMap, HashSet};
@@ -43,7 +44,7 @@ enum Job {
 
 /// What the worker tells the main loop.
 enum Event {
-    /// Ledger open, evidence loaded: the service is ready.
+    /// Ledger open, its tally loaded: the service is ready.
     Ready(String),
     /// A reload finished: Ok(summary) or Err(summary of the problems).
     Reloaded(Result<(String, Box<Config>), String>),
@@ -58,9 +59,10 @@ struct Worker {
     ledger: Ledger,
     rules: RuleSet,
     compiled: CompiledRules,
-    evidence: EvidenceSet,
-    /// The reports behind the evidence, for the scorecard's marks.
-    marks: MarkSet,
+    /// The ledger's tally and latest marks under the current rules (kept in step with it).
+    standing: Standing,
+    /// Distinct reports in the ledger.
+    reports: usize,
     inbox: Inbox,
     sinks: Sinks,
     states: HashMap<AlertKey, AlertState>,
@@ -426,17 +428,73 @@ fn error_file_failed(moved_to: &std::path::Path, failed: Option<std::io::Error>)
     }
 }
 
-/// What the evidence set (and the scorecard's marks) gain from one report once its file's
-/// transaction is committed.
-struct Gained {
-    id: Box<str>,
-    date: NaiveDate,
-    hits: Vec<Hit>,
-    /// The report without its body, when it hit a commitment.
-    shown: Option<Report>,
+/// What one file adds to the tally and marks, held until its transaction is written: a
+/// tally and marks of its own (bounded by commitments and days, not by reports), and the
+/// earlier records its reports replace.
+struct FileGain {
+    standing: Standing,
+    /// Ids whose earlier record was replaced, with the commitments that record hit.
+    replaced: Vec<(String, Vec<u32>)>,
+    /// Reports with an id not in the ledger before.
+    new_reports: usize,
 }
 
-/// A report after matching, with what the ledger and the evidence set need.
+impl FileGain {
+    fn new(rules: &RuleSet) -> FileGain {
+        let tally = DailyTally::new(rules);
+        let marks = LatestMarks::new(tally.len());
+        FileGain {
+            standing: Standing { tally, marks },
+            replaced: Vec::new(),
+            new_reports: 0,
+        }
+    }
+
+    /// Counts `report` (stored in the file's transaction), taking back the record it
+    /// replaced, if any (matched again: its hits under the current rules).
+    fn add(
+        &mut self,
+        report: &Report,
+        hits: &[Hit],
+        replaced: Option<Report>,
+        compiled: &CompiledRules,
+        scratch: &mut Scratch,
+    ) {
+        match replaced {
+            Some(old) => {
+                let old_hits = compiled.match_report(&old, scratch);
+                self.standing.tally.add(old.date, &old_hits, -1);
+                let commitments: Vec<u32> = old_hits.iter().map(|h| h.commitment).collect();
+                self.standing.marks.remove_from(&old.id, &commitments);
+                self.replaced.push((old.id, commitments));
+            }
+            None => self.new_reports += 1,
+        }
+        self.standing.tally.add(report.date, hits, 1);
+        self.standing.marks.add(report, hits);
+    }
+
+    /// Adds the file's gain to the daemon's `standing` and writes what changed, inside the
+    /// file's transaction.
+    fn apply(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        standing: &mut Standing,
+    ) -> Result<(), String> {
+        for (id, commitments) in &self.replaced {
+            standing.marks.remove_from(id, commitments);
+        }
+        standing.tally.absorb(&mut self.standing.tally);
+        standing
+            .marks
+            .absorb(std::mem::take(&mut self.standing.marks));
+        let tally = standing.tally.take_changed();
+        let marks = standing.marks.take_changed();
+        ledger::save_standing(tx, standing, &tally, &marks)
+    }
+}
+
+/// A report after matching, with what the ledger and the tally need.
 enum Matched {
     Report(Report, Vec<Hit>),
     Rejected(crate::engine::report::Rejection),
@@ -460,8 +518,8 @@ impl Worker {
             ledger,
             rules,
             compiled,
-            evidence: EvidenceSet::default(),
-            marks: MarkSet::default(),
+            standing: Standing::default(),
+            reports: 0,
             inbox,
             sinks,
             states,
@@ -471,7 +529,7 @@ impl Worker {
             retry: HashMap::new(),
             config,
         };
-        worker.rebuild_evidence()?;
+        worker.load_standing()?;
         Ok(worker)
     }
 
@@ -497,17 +555,22 @@ impl Worker {
             self.config.inbox_dir.display(),
             self.rules.agreements.len(),
             self.rules.commitment_count(),
-            self.evidence.counts().read
+            self.reports
         )
     }
 
-    /// Re-matches every report of the ledger against the current rules.
-    fn rebuild_evidence(&mut self) -> Result<(), String> {
-        let mut marks = MarkSet::default();
-        self.evidence = self
-            .ledger
-            .evidence_and_marks(&self.compiled, Some(&mut marks))?;
-        self.marks = marks;
+    /// Loads the ledger's tally for the current rules; when it was counted with other
+    /// rules (or none yet), every stored report is matched again and the tally stored.
+    fn load_standing(&mut self) -> Result<(), String> {
+        let counted = self.ledger.tally_rules()?;
+        if counted.as_deref() != Some(crate::engine::tally::fingerprint(&self.rules).as_str()) {
+            tracing::info!(
+                reports = self.ledger.counts()?.reports,
+                "the ledger's tally is not of these rules: matching every stored report again"
+            );
+        }
+        self.standing = self.ledger.standing_for(&self.rules, &self.compiled)?;
+        self.reports = self.ledger.counts()?.reports;
         Ok(())
     }
 
@@ -547,7 +610,7 @@ impl Worker {
         }
         let old_rules = std::mem::replace(&mut self.rules, set);
         let old_compiled = std::mem::replace(&mut self.compiled, compiled);
-        if let Err(e) = self.rebuild_evidence() {
+        if let Err(e) = self.load_standing() {
             self.rules = old_rules;
             self.compiled = old_compiled;
             tracing::error!(error = %e, "reload failed; keeping the old rules");
@@ -727,9 +790,8 @@ impl Worker {
         let mut problems: Vec<String> = Vec::new();
         let mut file_unreadable = false;
         let mut batch: Vec<(Report, Vec<Hit>)> = Vec::new();
-        // What the evidence set gains once the file's transaction is committed.
-        // (Reports that hit a commitment are kept, without their body, for the scorecard.)
-        let mut gained: Vec<Gained> = Vec::new();
+        // What the tally and marks gain once the file's transaction is committed.
+        let mut gain = FileGain::new(&self.rules);
         let mut failed: Option<String> = None;
         let compiled = &self.compiled;
         let map = |scratch: &mut Scratch, item: Item| match item {
@@ -747,20 +809,12 @@ impl Worker {
             Ok(tx) => tx,
             Err(e) => return ledger_failed(entry, &e),
         };
+        let mut scratch = Scratch::default();
         let mut write = |batch: &mut Vec<(Report, Vec<Hit>)>| -> Result<(), String> {
-            ledger::put_reports(&tx, &name, batch.iter().map(|(r, _)| r))?;
-            gained.extend(batch.drain(..).map(|(mut r, hits)| {
-                let shown = (!hits.is_empty()).then(|| {
-                    r.body = String::new();
-                    r.clone()
-                });
-                Gained {
-                    id: r.id.into_boxed_str(),
-                    date: r.date,
-                    hits,
-                    shown,
-                }
-            }));
+            for (r, hits) in batch.drain(..) {
+                let old = ledger::put_report(&tx, &name, &r)?;
+                gain.add(&r, &hits, old, compiled, &mut scratch);
+            }
             Ok(())
         };
         let options = ReadOptions {
@@ -849,24 +903,19 @@ impl Worker {
             "processed"
         };
         let taken = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-        if let Err(e) = ledger::put_file(&tx, &hash, &name, outcome, &taken, counts)
-            .and_then(|()| tx.commit().map_err(|e| e.to_string()))
-        {
+        let committed = gain
+            .apply(&tx, &mut self.standing)
+            .and_then(|()| ledger::count_new_reports(&tx, gain.new_reports))
+            .and_then(|()| ledger::put_file(&tx, &hash, &name, outcome, &taken, counts))
+            .and_then(|()| tx.commit().map_err(|e| e.to_string()));
+        if let Err(e) = committed {
+            // the tally in memory went ahead of the ledger: read it back
+            if let Err(e) = self.load_standing() {
+                tracing::error!(error = %e, "cannot read the ledger's tally back");
+            }
             return ledger_failed(entry, &e);
         }
-        for Gained {
-            id,
-            date,
-            hits,
-            shown,
-        } in gained
-        {
-            match shown {
-                Some(report) => self.marks.add(&report, &hits),
-                None => self.marks.forget(&id),
-            }
-            self.evidence.insert(id, date, hits);
-        }
+        self.reports += gain.new_reports;
         if counts.rejected > problems.len() {
             problems.push(format!(
                 "... and {} more refused record(s), not listed ({} in all)",
@@ -921,7 +970,7 @@ impl Worker {
 
     fn evaluate(&mut self) {
         let as_of = self.as_of();
-        let events = self.evidence.events(self.rules.commitment_count());
+        let events = self.standing.tally.status_events(as_of);
         let statuses = evaluate_all(&self.rules, &events, as_of);
         let (alerts, changes) = alert::transitions(
             &statuses,
@@ -937,18 +986,13 @@ impl Worker {
                 Err(e) => tracing::error!(error = %e, "cannot store alert states"),
             }
         }
-        self.write_scorecard(&events, &statuses, as_of);
         self.statuses = statuses;
+        self.write_scorecard(as_of);
     }
 
     /// Replaces `STATE/scorecard.html` (SPEC §6): written to a hidden name and renamed, so
     /// a reader never sees half a page.
-    fn write_scorecard(
-        &self,
-        events: &[Vec<crate::engine::evaluate::Event>],
-        statuses: &[crate::engine::evaluate::AgreementStatus],
-        as_of: NaiveDate,
-    ) {
+    fn write_scorecard(&mut self, as_of: NaiveDate) {
         let totals = match self.ledger.counts() {
             Ok(t) => t,
             Err(e) => {
@@ -961,15 +1005,14 @@ impl Worker {
             rejected: totals.rejected,
             skipped: totals.skipped,
         };
-        let history = crate::engine::history::history_all(&self.rules, events, as_of);
-        let marks = self.marks.per_commitment(self.rules.commitment_count());
+        let history = self.standing.tally.history(&self.rules, as_of);
         let page = crate::render::html::scorecard(&crate::render::html::Scorecard {
             as_of,
             counts,
             rules: &self.rules,
-            statuses,
+            statuses: &self.statuses,
             history: &history,
-            marks: &marks,
+            marks: self.standing.marks.lists(),
         });
         let path = self.config.state_dir.join("scorecard.html");
         let temp = self.config.state_dir.join(".scorecard.html.tmp");

@@ -5,7 +5,11 @@
 //! interrupted by a crash, is recognised), counts of refused records, and each
 //! commitment's last status and last alert time (so that a restart does not repeat alerts).
 
+use crate::engine::matcher::{CompiledRules, Scratch};
+use crate::engine::replay::{LatestMarks, Mark};
 use crate::engine::report::Report;
+use crate::engine::rules::RuleSet;
+use crate::engine::tally::{DailyTally, fingerprint};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
@@ -14,7 +18,7 @@ pub const DB_NAME: &str = "pledgewatch.db";
 
 /// The ledger's schema version, in `PRAGMA user_version`. Version 1 is the schema of
 /// pledgewatch 0.1.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The schema of version 1, as pledgewatch 0.1 created it.
 const SCHEMA_1: &str = "CREATE TABLE reports (
@@ -47,6 +51,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: reports found by date (histories and scale), and a table of facts about the ledger
     "CREATE INDEX reports_by_date ON reports(date);
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 3: what evaluation needs, kept beside the reports so that a start or `status` never
+    // re-reads them: per commitment its daily tally and latest marks, counted with the
+    // rules whose fingerprint is meta 'tally_rules' (none yet: counted at the next start);
+    // and the number of distinct reports
+    "CREATE TABLE tally (commitment INTEGER PRIMARY KEY, cells BLOB NOT NULL);
+     CREATE TABLE marks (commitment INTEGER PRIMARY KEY, marks TEXT NOT NULL);
+     INSERT OR REPLACE INTO meta (key, value) VALUES ('reports', (SELECT count(*) FROM reports));",
 ];
 
 /// Set (in milliseconds) only by the tests: how long a migration waits before its commit,
@@ -332,30 +343,120 @@ impl Ledger {
         Ok(())
     }
 
-    /// Every stored report matched against `compiled`: the evidence the statuses come from.
-    pub fn evidence(
-        &self,
-        compiled: &crate::engine::matcher::CompiledRules,
-    ) -> Result<crate::engine::replay::EvidenceSet, String> {
-        self.evidence_and_marks(compiled, None)
+    /// The fingerprint of the rules the stored tally was counted with, if any.
+    pub fn tally_rules(&self) -> Result<Option<String>, String> {
+        self.conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'tally_rules'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| sql_err(&self.path, e))
     }
 
-    /// Like [`Ledger::evidence`], also filling `marks` (the scorecard's) in the same pass.
-    pub fn evidence_and_marks(
+    /// The stored tally and marks, read as they are (see [`Ledger::tally_rules`]).
+    fn load_standing(&self, rules: &RuleSet) -> Result<Standing, String> {
+        let e = |e| sql_err(&self.path, e);
+        let mut tally = DailyTally::new(rules);
+        let mut marks = LatestMarks::new(tally.len());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT commitment, cells FROM tally")
+            .map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            let c: i64 = row.get(0).map_err(e)?;
+            let cells = row
+                .get_ref(1)
+                .map_err(e)?
+                .as_blob()
+                .map_err(|x| format!("{}: stored tally: {x}", self.path.display()))?;
+            tally
+                .decode(c as usize, cells)
+                .map_err(|x| format!("{}: {x}", self.path.display()))?;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT commitment, marks FROM marks")
+            .map_err(e)?;
+        let mut rows = stmt.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            let c: i64 = row.get(0).map_err(e)?;
+            let text: String = row.get(1).map_err(e)?;
+            let list: Vec<Mark> = serde_json::from_str(&text).map_err(|x| {
+                format!(
+                    "{}: stored marks of commitment {c}: {x}",
+                    self.path.display()
+                )
+            })?;
+            marks.set(c as usize, list);
+        }
+        tally.take_changed();
+        marks.take_changed();
+        Ok(Standing { tally, marks })
+    }
+
+    /// The tally and marks of every stored report under `rules`, counted now (nothing is
+    /// written).
+    fn count_standing(
         &self,
-        compiled: &crate::engine::matcher::CompiledRules,
-        mut marks: Option<&mut crate::engine::replay::MarkSet>,
-    ) -> Result<crate::engine::replay::EvidenceSet, String> {
-        let mut evidence = crate::engine::replay::EvidenceSet::default();
-        let mut scratch = crate::engine::matcher::Scratch::default();
+        rules: &RuleSet,
+        compiled: &CompiledRules,
+    ) -> Result<Standing, String> {
+        let mut tally = DailyTally::new(rules);
+        let mut marks = LatestMarks::new(tally.len());
+        let mut scratch = Scratch::default();
         self.reports(&mut |r| {
             let hits = compiled.match_report(&r, &mut scratch);
-            if let Some(m) = marks.as_deref_mut() {
-                m.add(&r, &hits);
-            }
-            evidence.add(&r, hits);
+            tally.add(r.date, &hits, 1);
+            marks.add(&r, &hits);
         })?;
-        Ok(evidence)
+        Ok(Standing { tally, marks })
+    }
+
+    /// What evaluation needs under `rules`: the stored tally and marks when they were
+    /// counted with these rules, else counted from the reports now (a slower path, for a
+    /// reader whose rules differ from the daemon's). The flag says which.
+    pub fn standing(
+        &self,
+        rules: &RuleSet,
+        compiled: &CompiledRules,
+    ) -> Result<(Standing, bool), String> {
+        if self.tally_rules()?.as_deref() == Some(fingerprint(rules).as_str()) {
+            Ok((self.load_standing(rules)?, true))
+        } else {
+            Ok((self.count_standing(rules, compiled)?, false))
+        }
+    }
+
+    /// Like [`Ledger::standing`], but when the stored tally is not of `rules`, counts it
+    /// again and stores it (one transaction): the daemon's start and reload.
+    pub fn standing_for(
+        &mut self,
+        rules: &RuleSet,
+        compiled: &CompiledRules,
+    ) -> Result<Standing, String> {
+        let (mut standing, stored) = self.standing(rules, compiled)?;
+        if stored {
+            return Ok(standing);
+        }
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
+        let e = |e| sql_err(&path, e);
+        tx.execute_batch("DELETE FROM tally; DELETE FROM marks;")
+            .map_err(e)?;
+        let all: Vec<u32> = (0..standing.tally.len() as u32).collect();
+        save_standing(&tx, &mut standing, &all, &all)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('tally_rules', ?1)",
+            [fingerprint(rules)],
+        )
+        .map_err(e)?;
+        tx.commit().map_err(e)?;
+        standing.tally.take_changed();
+        standing.marks.take_changed();
+        Ok(standing)
     }
 
     /// Totals over all files: (reports stored, records rejected, rows skipped).
@@ -363,7 +464,11 @@ impl Ledger {
         let e = |e| sql_err(&self.path, e);
         let reports: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM reports", [], |r| r.get(0))
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'reports'",
+                [],
+                |r| r.get(0),
+            )
             .map_err(e)?;
         let (rejected, skipped): (i64, i64) = self
             .conn
@@ -427,24 +532,89 @@ impl Ledger {
     }
 }
 
-/// Writes reports inside a transaction; a report with an id already stored replaces it.
-pub fn put_reports<'a>(
+/// What evaluation needs of the ledger's reports under one rule set: the daily tally and
+/// the latest marks of every commitment.
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// Reports per commitment, day, class and party set.
+    pub tally: DailyTally,
+    /// The latest marks of each commitment, for the scorecard.
+    pub marks: LatestMarks,
+}
+
+/// Writes the tally of commitments `tally` and the marks of commitments `marks` inside a
+/// transaction (with the reports they count).
+pub fn save_standing(
     tx: &rusqlite::Transaction<'_>,
-    file: &str,
-    reports: impl IntoIterator<Item = &'a Report>,
+    standing: &mut Standing,
+    tally: &[u32],
+    marks: &[u32],
 ) -> Result<(), String> {
-    let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET date = excluded.date, report = excluded.report, file = excluded.file",
-        )
+    let mut put = tx
+        .prepare_cached("INSERT OR REPLACE INTO tally (commitment, cells) VALUES (?1, ?2)")
         .map_err(|e| e.to_string())?;
-    for r in reports {
-        let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
-        stmt.execute(params![r.id, r.date.to_string(), json, file])
-            .map_err(|e| e.to_string())?;
+    let mut gone = tx
+        .prepare_cached("DELETE FROM tally WHERE commitment = ?1")
+        .map_err(|e| e.to_string())?;
+    for &c in tally {
+        let cells = standing.tally.encode(c as usize);
+        if cells.is_empty() {
+            gone.execute([c]).map_err(|e| e.to_string())?;
+        } else {
+            put.execute(params![c, cells]).map_err(|e| e.to_string())?;
+        }
+    }
+    let mut put = tx
+        .prepare_cached("INSERT OR REPLACE INTO marks (commitment, marks) VALUES (?1, ?2)")
+        .map_err(|e| e.to_string())?;
+    for &c in marks {
+        let list = standing
+            .marks
+            .lists()
+            .get(c as usize)
+            .map_or(&[][..], |l| &l[..]);
+        let text = serde_json::to_string(list).map_err(|e| e.to_string())?;
+        put.execute(params![c, text]).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Writes a report inside a transaction. A report with an id already stored replaces it;
+/// the record it replaced is returned (to take its hits back).
+pub fn put_report(
+    tx: &rusqlite::Transaction<'_>,
+    file: &str,
+    report: &Report,
+) -> Result<Option<Report>, String> {
+    let old: Option<String> = tx
+        .prepare_cached("SELECT report FROM reports WHERE id = ?1")
+        .and_then(|mut s| s.query_row([&report.id], |r| r.get(0)).optional())
+        .map_err(|e| e.to_string())?;
+    let old = match old {
+        Some(text) => Some(
+            serde_json::from_str::<Report>(&text)
+                .map_err(|e| format!("a stored report ({}) is unreadable: {e}", report.id))?,
+        ),
+        None => None,
+    };
+    let json = serde_json::to_string(report).map_err(|e| e.to_string())?;
+    tx.prepare_cached(
+        "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET date = excluded.date, report = excluded.report, file = excluded.file",
+    )
+    .and_then(|mut s| s.execute(params![report.id, report.date.to_string(), json, file]))
+    .map_err(|e| e.to_string())?;
+    Ok(old)
+}
+
+/// Adds `n` new distinct reports to the ledger's count, inside their transaction.
+pub fn count_new_reports(tx: &rusqlite::Transaction<'_>, n: usize) -> Result<(), String> {
+    tx.execute(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + ?1 WHERE key = 'reports'",
+        [n as i64],
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }
 
 /// Records a file as taken, inside the transaction of its last reports.
@@ -515,7 +685,9 @@ mod tests {
         })
         .unwrap();
         let tx = l.begin().unwrap();
-        put_reports(&tx, "a.json", &[r.clone(), r.clone()]).unwrap();
+        assert_eq!(put_report(&tx, "a.json", &r).unwrap(), None);
+        assert_eq!(put_report(&tx, "a.json", &r).unwrap(), Some(r.clone()));
+        count_new_reports(&tx, 1).unwrap();
         put_file(
             &tx,
             "h",

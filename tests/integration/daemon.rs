@@ -834,3 +834,86 @@ fn refusals_past_the_listing_limit_are_counted() {
     assert_eq!(status["reports"]["read"], 1);
     assert_eq!(status["reports"]["rejected"], 10_005);
 }
+
+/// `replay --format json` of `rules` over `reports`, at `as_of`.
+fn replay_json(rules: &Path, reports: &[PathBuf], as_of: &str) -> serde_json::Value {
+    let r = run(pledgewatch()
+        .arg("replay")
+        .arg("--rules")
+        .arg(rules)
+        .arg("--reports")
+        .args(reports)
+        .args(["--as-of", as_of, "--format", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+#[test]
+fn the_ledger_keeps_its_tally_and_counts_it_again_for_other_rules() {
+    let mut d = Daemon::start("", "2009-12-31");
+    let n = copy_examples(&d);
+    d.wait_until("examples taken", Duration::from_secs(30), |d| {
+        d.count("inbox") == 0
+    });
+    // the same id twice, in two files: evidence, then (later wins) a breach
+    let extra = d.path("extra");
+    std::fs::create_dir(&extra).unwrap();
+    let first = r#"{"id": "x1", "date": "2008-05-01", "actors": ["KGZ", "TJK"], "kind": "action", "cameo": "062", "title": "Joint exercise"}"#;
+    let second = r#"{"id": "x1", "date": "2008-06-01", "actors": ["KGZ", "TJK"], "kind": "action", "cameo": "190", "title": "Clash"}"#;
+    std::fs::write(extra.join("1.json"), first).unwrap();
+    std::fs::write(extra.join("2.json"), second).unwrap();
+    d.drop_file("x1-first.json", first);
+    d.wait_until("first taken", Duration::from_secs(10), |d| {
+        d.count("inbox") == 0 && d.count("state/processed") >= n + 2
+    });
+    d.drop_file("x1-second.json", second);
+    d.wait_until("second taken", Duration::from_secs(10), |d| {
+        d.count("inbox") == 0 && d.count("state/processed") >= n + 3
+    });
+    let mut files = vec![root().join("examples/reports")];
+    files.extend([extra.join("1.json"), extra.join("2.json")]);
+    for as_of in ["2008-05-20", "2009-12-31", "2026-11-27"] {
+        let want = replay_json(&d.path("rules"), &files, as_of);
+        assert_eq!(d.status_json(as_of), want, "at {as_of}");
+    }
+    assert_eq!(d.stop(), 0);
+
+    // other rules on disk: `status` counts again from the stored reports, and says so
+    std::fs::copy(
+        root().join("examples/arm-aze-2020/rules/arm-aze-rus-2020.toml"),
+        d.path("rules/arm-aze-rus-2020.toml"),
+    )
+    .unwrap();
+    let want = replay_json(&d.path("rules"), &files, "2026-11-27");
+    let config = d.config.clone();
+    let status = |note: bool| {
+        let r = run(pledgewatch()
+            .args([
+                "status",
+                "--as-of",
+                "2026-11-27",
+                "--format",
+                "json",
+                "--config",
+            ])
+            .arg(&config));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr.contains("counted with other rules"),
+            note,
+            "{}",
+            r.stderr
+        );
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
+    };
+    assert_eq!(status(true), want);
+    // the daemon counts it again at start and stores it
+    d.log.lock().unwrap().clear();
+    d.spawn("2026-11-27", &[]);
+    d.wait_log(
+        "matching every stored report again",
+        Duration::from_secs(10),
+    );
+    assert_eq!(d.stop(), 0);
+    assert_eq!(status(false), want);
+}

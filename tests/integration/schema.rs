@@ -43,11 +43,11 @@ fn a_ledger_of_0_1_is_upgraded_after_a_copy_and_nothing_repeats() {
     assert_eq!(user_version(&d.path("state/pledgewatch.db")), 1);
     d.spawn("2026-11-27", &[]);
     d.wait_log(
-        "upgrading the ledger's schema from 1 to 2",
+        "upgrading the ledger's schema from 1 to 3",
         Duration::from_secs(5),
     );
     assert_eq!(d.stop(), 0);
-    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 2);
+    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 3);
     let copies = backups(&d);
     assert_eq!(copies.len(), 1, "{copies:?}");
     let copy = d.path(&format!("state/{}", copies[0]));
@@ -73,7 +73,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
     let db = d.path("state/pledgewatch.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 3;")
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 4;")
             .unwrap();
     }
     let before = std::fs::read(&db).unwrap();
@@ -90,7 +90,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
     assert_eq!(r.code, 78, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("written by a newer pledgewatch (ledger schema 3"),
+            .contains("written by a newer pledgewatch (ledger schema 4"),
         "{}",
         r.stderr
     );
@@ -101,7 +101,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
         before,
         "the newer ledger was modified"
     );
-    assert_eq!(user_version(&db), 3);
+    assert_eq!(user_version(&db), 4);
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
         }
         assert!(start.elapsed() < Duration::from_secs(20), "no pause");
     }
-    // schema 2 is written inside the open transaction; kill before it commits
+    // schema 3 is written inside the open transaction; kill before it commits
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
     let db = d.path("state/pledgewatch.db");
@@ -148,8 +148,8 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
     // the next start migrates it for good
     d.log.lock().unwrap().clear();
     d.spawn("2026-11-27", &[]);
-    d.wait_log("ledger schema is now 2", Duration::from_secs(5));
+    d.wait_log("ledger schema is now 3", Duration::from_secs(5));
     assert_eq!(d.stop(), 0);
-    assert_eq!(user_version(&db), 2);
+    assert_eq!(user_version(&db), 3);
     assert_eq!(d.status_json("2026-11-27")["reports"]["read"], 49);
 }
