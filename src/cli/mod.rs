@@ -539,7 +539,7 @@ pub fn explain(target: &str, source: Source<'_>, as_of: NaiveDate) -> u8 {
         eprintln!("{e}");
         return exit::PROBLEMS;
     }
-    let explanation = timeline.finish(&set, as_of);
+    let explanation = timeline.finish(as_of);
     if print(&crate::render::explain::timeline(&explanation)) {
         exit::OK
     } else {

@@ -8,9 +8,8 @@
 //! rule as written, independently of the compiled matcher, and a test holds the two to the
 //! same verdict.
 
-use crate::engine::evaluate::CommitmentStatus;
+use crate::engine::evaluate::{CommitmentStatus, Event, evaluate_commitment};
 use crate::engine::matcher::{Class, CompiledRules, Hit, Scratch, find_phrase};
-use crate::engine::replay::{EvidenceSet, evaluate_all};
 use crate::engine::report::{Kind, Report};
 use crate::engine::rules::{Agreement, Commitment, FollowUp, Matcher, RuleSet};
 use chrono::NaiveDate;
@@ -84,8 +83,8 @@ pub struct Timeline<'a> {
     agreement: &'a Agreement,
     commitment: &'a Commitment,
     scratch: Scratch,
-    entries: HashMap<Box<str>, TimelineEntry>,
-    evidence: EvidenceSet,
+    /// Per report id that hits the commitment: its entry and its hit (for the status).
+    entries: HashMap<Box<str>, (TimelineEntry, u64)>,
 }
 
 impl<'a> Timeline<'a> {
@@ -102,7 +101,6 @@ impl<'a> Timeline<'a> {
             commitment,
             scratch: Scratch::default(),
             entries: HashMap::new(),
-            evidence: EvidenceSet::default(),
         }
     }
 
@@ -111,14 +109,15 @@ impl<'a> Timeline<'a> {
         let hits = self.compiled.match_report(report, &mut self.scratch);
         match hits.iter().find(|h| h.commitment == self.index) {
             Some(hit) => {
+                let parties = hit.parties;
                 let entry = self.entry(report, hit);
-                self.entries.insert(report.id.as_str().into(), entry);
+                self.entries
+                    .insert(report.id.as_str().into(), (entry, parties));
             }
             None => {
                 self.entries.remove(report.id.as_str());
             }
         }
-        self.evidence.add(report, hits);
     }
 
     fn entry(&mut self, report: &Report, hit: &Hit) -> TimelineEntry {
@@ -143,14 +142,20 @@ impl<'a> Timeline<'a> {
     }
 
     /// The explanation at `as_of`.
-    pub fn finish(self, set: &'a RuleSet, as_of: NaiveDate) -> Explanation<'a> {
-        let statuses = evaluate_all(set, &self.evidence.events(set.commitment_count()), as_of);
+    pub fn finish(self, as_of: NaiveDate) -> Explanation<'a> {
         let (agreement, commitment) = (self.agreement, self.commitment);
-        let status = statuses
-            .into_iter()
-            .find(|a| a.id == agreement.id)
-            .and_then(|a| a.commitments.into_iter().find(|c| c.id == commitment.id));
-        let mut timeline: Vec<TimelineEntry> = self.entries.into_values().collect();
+        let events: Vec<Event> = self
+            .entries
+            .values()
+            .map(|(e, parties)| Event {
+                date: e.date,
+                class: e.class,
+                parties: *parties,
+                reports: 1,
+            })
+            .collect();
+        let status = Some(evaluate_commitment(commitment, &events, as_of));
+        let mut timeline: Vec<TimelineEntry> = self.entries.into_values().map(|(e, _)| e).collect();
         for e in &mut timeline {
             e.counted = e.date >= commitment.starts && e.date <= as_of;
         }

@@ -154,7 +154,7 @@ impl MarkSet {
 
 /// How many marks per commitment the scorecard lists (and the daemon's ledger keeps): the
 /// latest ones. Counts always cover every report.
-pub const MARKS_LISTED: usize = 50;
+pub const MARKS_LISTED: usize = 25;
 
 /// The latest [`MARKS_LISTED`] marks of each commitment, by (date, id): what the daemon
 /// keeps for the scorecard instead of every report that ever hit.

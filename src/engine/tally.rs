@@ -357,12 +357,15 @@ impl DailyTally {
 }
 
 /// Identifies what a stored tally was counted with: this pledgewatch's version and the
-/// rules as loaded. A ledger whose tally has another fingerprint is counted again.
+/// rules as loaded (their ids, parties, dates and commitments, wherever the files are). A ledger whose tally has another fingerprint is counted again.
 pub fn fingerprint(rules: &RuleSet) -> String {
     let mut h = blake3::Hasher::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     h.update(b"\0");
-    h.update(format!("{:?}", rules.agreements).as_bytes());
+    // what decides matching and evaluation, not where the files lie or what `check` says
+    for a in &rules.agreements {
+        h.update(format!("{:?}", (&a.id, &a.parties, a.signed, &a.commitments)).as_bytes());
+    }
     h.finalize().to_hex().to_string()
 }
 
@@ -478,6 +481,17 @@ keywords = ["border", "water"]
                 prop_assert_eq!(copy.history(&set, as_of), history);
             }
         }
+    }
+
+    #[test]
+    fn the_fingerprint_is_of_the_rules_not_their_place() {
+        let a = rules(RULES);
+        let mut b = a.clone();
+        b.agreements[0].path = "elsewhere/t.toml".into();
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        let mut c = a.clone();
+        c.agreements[0].commitments[0].id = "other".into();
+        assert_ne!(fingerprint(&a), fingerprint(&c));
     }
 
     #[test]

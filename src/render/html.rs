@@ -277,18 +277,22 @@ fn timeline(
         .unwrap_or(as_of);
     let span = (end - start).num_days().max(1) as f64;
     let x = |d: NaiveDate| ((d - start).num_days() as f64 / span * WIDTH).clamp(0.0, WIDTH);
-    let segments = segments(&h.changes, as_of);
+    let segments = at_least_a_unit_wide(segments(&h.changes, as_of), &x);
     html! {
         svg.timeline viewBox="-8 0 1016 44" preserveAspectRatio="none" role="img"
             aria-label={ "history of " (c.id) } xmlns="http://www.w3.org/2000/svg" {
             rect.future x=(x(as_of)) y="14" width=(WIDTH - x(as_of)) height="14" fill="#f2f2f2" {
                 title { "after the as-of date " (as_of) }
             }
-            @for (from, to, status) in &segments {
+            @for (from, to, status, statuses) in &segments {
                 @let (colour, symbol, label) = look(*status);
                 @let (x0, x1) = (x(*from), x(to.succ_opt().unwrap_or(*to)));
                 rect.segment data-status=(status.as_str()) x=(x0) y="14" width=((x1 - x0).max(0.5)) height="14" fill=(colour) {
-                    title { (label) " from " (from) " to " (to) }
+                    @if *statuses > 1 {
+                        title { (label) " (the worst of " (statuses) " statuses in turn) from " (from) " to " (to) }
+                    } @else {
+                        title { (label) " from " (from) " to " (to) }
+                    }
                 }
                 @if x1 - x0 >= 28.0 {
                     text x=((x0 + x1) / 2.0) y="25" font-size="10" text-anchor="middle" fill="#000" { (symbol) }
@@ -328,6 +332,30 @@ fn segments(changes: &[Change], as_of: NaiveDate) -> Vec<(NaiveDate, NaiveDate, 
             (c.date, last, c.status)
         })
         .collect()
+}
+
+/// Segments narrower than two units of the strip (of 1,000) joined with the next ones
+/// until they are as wide, showing the worst status among them: a history of thousands of
+/// changes draws one rect per two units at most, and never hides a bad status. The last field
+/// counts the statuses joined.
+fn at_least_a_unit_wide(
+    segments: Vec<(NaiveDate, NaiveDate, Status)>,
+    x: &impl Fn(NaiveDate) -> f64,
+) -> Vec<(NaiveDate, NaiveDate, Status, usize)> {
+    let mut out: Vec<(NaiveDate, NaiveDate, Status, usize)> = Vec::new();
+    for (from, to, status) in segments {
+        match out.last_mut() {
+            Some(last) if x(last.1.succ_opt().unwrap_or(last.1)) - x(last.0) < 2.0 => {
+                last.1 = to;
+                if status.rank() > last.2.rank() {
+                    last.2 = status;
+                }
+                last.3 += 1;
+            }
+            _ => out.push((from, to, status, 1)),
+        }
+    }
+    out
 }
 
 fn mark(m: &Mark, x: f64) -> Markup {

@@ -67,12 +67,24 @@ struct Worker {
     sinks: Sinks,
     states: HashMap<AlertKey, AlertState>,
     statuses: Vec<AgreementStatus>,
+    /// The as-of date of `statuses`.
+    statuses_as_of: NaiveDate,
     stop: Arc<AtomicBool>,
     threads: usize,
     /// Files left in the inbox to be tried again (the ledger could not be written, or the
     /// file changed while it was read): when to try again, and how often it failed.
     retry: HashMap<OsString, (std::time::Instant, u32)>,
+    /// `scorecard.html` is older than the last evaluation.
+    scorecard_due: bool,
+    /// The earliest time the next `scorecard.html` may be drawn.
+    scorecard_next: std::time::Instant,
 }
+
+/// `scorecard.html` is drawn when the worker is idle and at most once per this many times
+/// the time the last one took: a page that takes a second to draw (a ledger of millions of
+/// reports under a thousand commitments) holds up the files and alerts behind it at most
+/// 1/20 of the time.
+const SCORECARD_SPACING: u32 = 20;
 
 fn notify(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
@@ -132,6 +144,20 @@ async fn main_loop(config: Config, as_of: Option<NaiveDate>, rules: RuleSet) -> 
         Ok(i) => i,
         Err(e) => {
             tracing::error!(error = %e, "cannot prepare the inbox and state folders");
+            return crate::exit::PROBLEMS;
+        }
+    };
+    // One daemon per state folder: a second one would keep its own tally beside the
+    // first's and write the same ledger. The lock lasts as long as the process.
+    let lock_path = config.state_dir.join("daemon.lock");
+    let _lock = match std::fs::File::create(&lock_path).map(|f| (f.try_lock(), f)) {
+        Ok((Ok(()), f)) => f,
+        Ok((Err(std::fs::TryLockError::WouldBlock), _)) => {
+            tracing::error!(lock = %crate::engine::problem::shown(&lock_path), "another pledgewatch daemon is running on this state folder (it holds the lock); not starting");
+            return crate::exit::TEMPFAIL;
+        }
+        Ok((Err(std::fs::TryLockError::Error(e)), _)) | Err(e) => {
+            tracing::error!(lock = %crate::engine::problem::shown(&lock_path), error = %e, "cannot lock the state folder");
             return crate::exit::PROBLEMS;
         }
     };
@@ -371,6 +397,11 @@ fn worker_main(
         let job = if let Some(wait) = worker.wake_in(settle_poll) {
             match jobs.recv_timeout(wait) {
                 Ok(job) => job,
+                // idle: the page, when one is due, else a look at the inbox
+                Err(mpsc::RecvTimeoutError::Timeout) if worker.scorecard_ready() => {
+                    worker.write_scorecard();
+                    continue;
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => Job::Scan(HashSet::new()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
@@ -524,9 +555,12 @@ impl Worker {
             sinks,
             states,
             statuses: Vec::new(),
+            statuses_as_of: NaiveDate::MIN,
             stop,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retry: HashMap::new(),
+            scorecard_due: false,
+            scorecard_next: std::time::Instant::now(),
             config,
         };
         worker.load_standing()?;
@@ -639,10 +673,10 @@ impl Worker {
             .map(|(at, _)| *at - now)
             .min();
         let settle = self.inbox.waiting().then_some(settle_poll);
-        match (retry, settle) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let scorecard = self
+            .scorecard_due
+            .then(|| self.scorecard_next.saturating_duration_since(now));
+        [retry, settle, scorecard].into_iter().flatten().min()
     }
 
     /// Takes every ready inbox file. True when any report was taken.
@@ -969,6 +1003,7 @@ impl Worker {
     }
 
     fn evaluate(&mut self) {
+        let started = std::time::Instant::now();
         let as_of = self.as_of();
         let events = self.standing.tally.status_events(as_of);
         let statuses = evaluate_all(&self.rules, &events, as_of);
@@ -987,12 +1022,34 @@ impl Worker {
             }
         }
         self.statuses = statuses;
-        self.write_scorecard(as_of);
+        self.statuses_as_of = as_of;
+        self.scorecard_due = true;
+        tracing::debug!(
+            evaluate_ms = started.elapsed().as_millis() as u64,
+            "evaluated"
+        );
     }
 
-    /// Replaces `STATE/scorecard.html` (SPEC §6): written to a hidden name and renamed, so
-    /// a reader never sees half a page.
-    fn write_scorecard(&mut self, as_of: NaiveDate) {
+    /// True when `scorecard.html` is due and may be drawn now.
+    fn scorecard_ready(&self) -> bool {
+        self.scorecard_due && std::time::Instant::now() >= self.scorecard_next
+    }
+
+    /// Replaces `STATE/scorecard.html` (SPEC §6) with the last evaluation's: written to a
+    /// hidden name and renamed, so a reader never sees half a page.
+    fn write_scorecard(&mut self) {
+        let started = std::time::Instant::now();
+        self.scorecard_due = false;
+        self.draw_scorecard(self.statuses_as_of);
+        let took = started.elapsed();
+        self.scorecard_next = std::time::Instant::now() + took * SCORECARD_SPACING;
+        tracing::debug!(
+            scorecard_ms = took.as_millis() as u64,
+            "scorecard.html written"
+        );
+    }
+
+    fn draw_scorecard(&mut self, as_of: NaiveDate) {
         let totals = match self.ledger.counts() {
             Ok(t) => t,
             Err(e) => {

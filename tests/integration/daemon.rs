@@ -917,3 +917,27 @@ fn the_ledger_keeps_its_tally_and_counts_it_again_for_other_rules() {
     assert_eq!(d.stop(), 0);
     assert_eq!(status(false), want);
 }
+
+#[test]
+fn a_second_daemon_on_the_same_state_folder_is_refused() {
+    let mut d = Daemon::start("", "2009-12-31");
+    let r = run(pledgewatch()
+        .args(["run", "--as-of", "2009-12-31", "--config"])
+        .arg(&d.config));
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another pledgewatch daemon is running"),
+        "{}",
+        r.stderr
+    );
+    // the first one goes on
+    d.drop_file(
+        "statement.md",
+        &std::fs::read_to_string(
+            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
+        )
+        .unwrap(),
+    );
+    d.wait_until("taken", Duration::from_secs(10), |d| d.count("inbox") == 0);
+    assert_eq!(d.stop(), 0);
+}
