@@ -112,10 +112,31 @@ impl Daemon {
             .unwrap_or(0)
     }
 
+    /// The log lines read since the last call.
+    fn drain(&self) -> Vec<String> {
+        self.lines.try_iter().map(|(_, l)| l).collect()
+    }
+
     fn stop(mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
     }
+}
+
+/// The values of the numeric `field` in the `lines` that contain `needle`.
+fn logged(lines: &[String], needle: &str, field: &str) -> Vec<f64> {
+    let key = format!("\"{field}\":");
+    lines
+        .iter()
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| {
+            let rest = &l[l.find(&key)? + key.len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            rest[..end].parse().ok()
+        })
+        .collect()
 }
 
 fn inbox_empty(base: &Path) -> bool {
@@ -274,7 +295,20 @@ fn main() {
         let (wall, rss) = timed(&["explain", target, "--as-of", as_of], &config);
         println!("explain {target}: {wall:.2} s, peak RSS {rss:.0} MiB");
     }
+    d.drain();
     let samples = drop_to_alert(&base, 100, day);
+    std::thread::sleep(Duration::from_secs(1));
+    let lines = d.drain();
+    let mut evaluations = logged(&lines, "\"evaluated\"", "evaluate_ms");
+    evaluations.sort_by(f64::total_cmp);
+    if !evaluations.is_empty() {
+        println!(
+            "evaluation of every commitment (from the tally, alerts included) during the drops: {} runs, median {:.0} ms, max {:.0} ms",
+            evaluations.len(),
+            percentile(&evaluations, 0.5),
+            percentile(&evaluations, 1.0)
+        );
+    }
     println!(
         "drop-to-alert over {} drops: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; daemon RSS after {} MiB (peak {} MiB)",
         samples.len(),
@@ -284,5 +318,12 @@ fn main() {
         d.status_kib("VmRSS:") >> 10,
         d.status_kib("VmHWM:") >> 10
     );
+    let pages = logged(&lines, "scorecard.html written", "scorecard_ms");
+    if let Some(max) = pages.iter().copied().reduce(f64::max) {
+        println!(
+            "scorecard.html drawn {} times, the slowest in {max:.0} ms",
+            pages.len()
+        );
+    }
     d.stop();
 }

@@ -527,11 +527,15 @@ pub fn explain(target: &str, source: Source<'_>, as_of: NaiveDate) -> u8 {
             return exit::PROBLEMS;
         }
     };
+    let index = found.0 as usize;
     let mut timeline = crate::engine::explain::Timeline::new(&compiled, found);
     let read = match (&source, &ledger) {
-        (_, Some(ledger)) => ledger
-            .reports(&mut |r| timeline.add(&r))
-            .map_err(|e| e.to_string()),
+        // the days the tally names, else (other rules) every report
+        (_, Some(ledger)) => match ledger.reports_for(&set, index, &mut |r| timeline.add(&r)) {
+            Ok(Some(())) => Ok(()),
+            Ok(None) => ledger.reports(&mut |r| timeline.add(&r)),
+            Err(e) => Err(e),
+        },
         (Source::Files { reports, .. }, None) => timeline_from_files(&mut timeline, reports),
         (Source::Ledger(_), None) => Ok(()),
     };

@@ -262,6 +262,15 @@ impl DailyTally {
         out
     }
 
+    /// The days on which commitment `c` has reports counted (every class and party set),
+    /// in order.
+    pub fn days(&mut self, c: usize) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = self.events(c).into_iter().map(|e| e.date).collect();
+        days.sort_unstable();
+        days.dedup();
+        days
+    }
+
     /// The history of every agreement at `as_of`, one commitment's events at a time.
     pub fn history(&mut self, rules: &RuleSet, as_of: NaiveDate) -> Vec<AgreementHistory> {
         let mut index = 0;

@@ -332,13 +332,7 @@ impl Ledger {
         let mut rows = stmt.query([]).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
             let text: String = row.get(0).map_err(e)?;
-            let report: Report = serde_json::from_str(&text).map_err(|err| {
-                format!(
-                    "{}: a stored report is unreadable: {err}",
-                    self.path.display()
-                )
-            })?;
-            each(report);
+            each(self.parse_stored(&text)?);
         }
         Ok(())
     }
@@ -395,6 +389,70 @@ impl Ledger {
         tally.take_changed();
         marks.take_changed();
         Ok(Standing { tally, marks })
+    }
+
+    /// The stored reports that can bear on commitment `c` under `rules`: those dated before
+    /// its start (never counted, but shown by `explain`) and those of the days its stored
+    /// tally has reports on — read through the date index instead of every report. `None`
+    /// when the stored tally is not of `rules` (then every report must be read).
+    pub fn reports_for(
+        &self,
+        rules: &RuleSet,
+        c: usize,
+        each: &mut dyn FnMut(Report),
+    ) -> Result<Option<()>, String> {
+        if self.tally_rules()?.as_deref() != Some(fingerprint(rules).as_str()) {
+            return Ok(None);
+        }
+        let e = |e| sql_err(&self.path, e);
+        let mut tally = DailyTally::new(rules);
+        let cells: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT cells FROM tally WHERE commitment = ?1",
+                [c as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(e)?;
+        if let Some(cells) = cells {
+            tally
+                .decode(c, &cells)
+                .map_err(|x| format!("{}: {x}", self.path.display()))?;
+        }
+        let starts = rules
+            .agreements
+            .iter()
+            .flat_map(|a| &a.commitments)
+            .nth(c)
+            .map(|x| x.starts.to_string())
+            .unwrap_or_default();
+        let mut read = |sql: &str, value: String| -> Result<(), String> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(e)?;
+            let mut rows = stmt.query([value]).map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let text: String = row.get(0).map_err(e)?;
+                each(self.parse_stored(&text)?);
+            }
+            Ok(())
+        };
+        read("SELECT report FROM reports WHERE date < ?1", starts)?;
+        for day in tally.days(c) {
+            read(
+                "SELECT report FROM reports WHERE date = ?1",
+                day.to_string(),
+            )?;
+        }
+        Ok(Some(()))
+    }
+
+    fn parse_stored(&self, text: &str) -> Result<Report, String> {
+        serde_json::from_str(text).map_err(|err| {
+            format!(
+                "{}: a stored report is unreadable: {err}",
+                self.path.display()
+            )
+        })
     }
 
     /// The tally and marks of every stored report under `rules`, counted now (nothing is
