@@ -161,7 +161,17 @@ pub const MARKS_LISTED: usize = 25;
 #[derive(Debug, Default, Clone)]
 pub struct LatestMarks {
     lists: Vec<Vec<Mark>>,
-    changed: Vec<bool>,
+    /// Changes since the last [`LatestMarks::take_changes`], when kept.
+    changes: Option<Vec<MarkChange>>,
+}
+
+/// One change to a commitment's latest marks, for a store that keeps them mark by mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkChange {
+    /// Commitment index and the mark now among its latest.
+    Added(u32, Mark),
+    /// Commitment index and the id of the report whose mark left its latest.
+    Removed(u32, String),
 }
 
 impl LatestMarks {
@@ -169,57 +179,68 @@ impl LatestMarks {
     pub fn new(commitments: usize) -> LatestMarks {
         LatestMarks {
             lists: vec![Vec::new(); commitments],
-            changed: vec![false; commitments],
+            changes: None,
+        }
+    }
+
+    /// From now on, keeps every change for [`LatestMarks::take_changes`].
+    pub fn keep_changes(&mut self) {
+        self.changes = Some(Vec::new());
+    }
+
+    fn log(&mut self, change: impl FnOnce() -> MarkChange) {
+        if let Some(changes) = self.changes.as_mut() {
+            changes.push(change());
+        }
+    }
+
+    /// Puts `mark` among commitment `c`'s latest, if it is one of them.
+    fn insert(&mut self, c: usize, mark: Mark) {
+        let Some(list) = self.lists.get_mut(c) else {
+            return;
+        };
+        let at = list.partition_point(|m| (m.date, m.id.as_str()) < (mark.date, mark.id.as_str()));
+        if list.len() >= MARKS_LISTED && at == 0 {
+            return;
+        }
+        list.insert(at, mark);
+        let evicted = (list.len() > MARKS_LISTED).then(|| list.remove(0));
+        if let Some(changes) = self.changes.as_mut() {
+            let now = at - usize::from(evicted.is_some());
+            changes.push(MarkChange::Added(c as u32, list[now].clone()));
+            if let Some(old) = evicted {
+                changes.push(MarkChange::Removed(c as u32, old.id));
+            }
         }
     }
 
     /// Marks `report` on every commitment it hits, where it is among the latest.
     pub fn add(&mut self, report: &Report, hits: &[Hit]) {
         for h in hits {
-            let Some(list) = self.lists.get_mut(h.commitment as usize) else {
-                continue;
+            let mark = Mark {
+                date: report.date,
+                class: h.class,
+                kind: report.kind,
+                actors: report.actors.clone(),
+                title: report.title.clone(),
+                source: report.source.clone(),
+                url: report.url.clone(),
+                id: report.id.clone(),
             };
-            let key = (report.date, report.id.as_str());
-            let at = list.partition_point(|m| (m.date, m.id.as_str()) < key);
-            if list.len() >= MARKS_LISTED && at == 0 {
-                continue;
-            }
-            list.insert(
-                at,
-                Mark {
-                    date: report.date,
-                    class: h.class,
-                    kind: report.kind,
-                    actors: report.actors.clone(),
-                    title: report.title.clone(),
-                    source: report.source.clone(),
-                    url: report.url.clone(),
-                    id: report.id.clone(),
-                },
-            );
-            if list.len() > MARKS_LISTED {
-                list.remove(0);
-            }
-            self.changed[h.commitment as usize] = true;
+            self.insert(h.commitment as usize, mark);
         }
     }
 
-    /// Removes the marks of report `id` (a later record of it replaces it).
-    pub fn remove(&mut self, id: &str) {
-        for (list, changed) in self.lists.iter_mut().zip(&mut self.changed) {
-            let before = list.len();
-            list.retain(|m| m.id != id);
-            *changed |= list.len() != before;
-        }
-    }
-
-    /// Removes the marks of report `id` from the commitments `hits` names (where it can be).
+    /// Removes the marks of report `id` from the `commitments` (those it hit).
     pub fn remove_from(&mut self, id: &str, commitments: &[u32]) {
         for &c in commitments {
-            if let Some(list) = self.lists.get_mut(c as usize) {
-                let before = list.len();
-                list.retain(|m| m.id != id);
-                self.changed[c as usize] |= list.len() != before;
+            let Some(list) = self.lists.get_mut(c as usize) else {
+                continue;
+            };
+            let before = list.len();
+            list.retain(|m| m.id != id);
+            if list.len() != before {
+                self.log(|| MarkChange::Removed(c, id.to_string()));
             }
         }
     }
@@ -228,16 +249,8 @@ impl LatestMarks {
     pub fn absorb(&mut self, other: LatestMarks) {
         for (c, list) in other.lists.into_iter().enumerate() {
             for m in list {
-                let Some(mine) = self.lists.get_mut(c) else {
-                    continue;
-                };
-                mine.retain(|x| x.id != m.id);
-                let at = mine.partition_point(|x| (x.date, &x.id) < (m.date, &m.id));
-                mine.insert(at, m);
-                if mine.len() > MARKS_LISTED {
-                    mine.remove(0);
-                }
-                self.changed[c] = true;
+                self.remove_from(&m.id.clone(), &[c as u32]);
+                self.insert(c, m);
             }
         }
     }
@@ -247,7 +260,7 @@ impl LatestMarks {
         &self.lists
     }
 
-    /// Sets commitment `c`'s marks (from the ledger).
+    /// Sets commitment `c`'s marks (from the ledger); not a change.
     pub fn set(&mut self, c: usize, mut marks: Vec<Mark>) {
         if let Some(list) = self.lists.get_mut(c) {
             marks.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
@@ -257,15 +270,12 @@ impl LatestMarks {
         }
     }
 
-    /// The commitments whose marks changed since the last call.
-    pub fn take_changed(&mut self) -> Vec<u32> {
-        let mut out = Vec::new();
-        for (c, flag) in self.changed.iter_mut().enumerate() {
-            if std::mem::take(flag) {
-                out.push(c as u32);
-            }
-        }
-        out
+    /// The changes since the last call (none unless [`LatestMarks::keep_changes`]).
+    pub fn take_changes(&mut self) -> Vec<MarkChange> {
+        self.changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 }
 
@@ -569,6 +579,68 @@ mod tests {
     use crate::engine::matcher::{CompiledRules, Scratch};
     use crate::engine::report::Kind;
     use proptest::prelude::*;
+
+    /// The latest marks, fed with reports in a scrambled order, some replaced, and a
+    /// store kept only from the change log end up the same, and hold the latest 25 by
+    /// (date, id).
+    #[test]
+    fn latest_marks_keep_the_latest_and_log_every_change() {
+        let mut marks = LatestMarks::new(2);
+        marks.keep_changes();
+        let mut store: std::collections::BTreeMap<(u32, String), Mark> = Default::default();
+        let mut apply = |marks: &mut LatestMarks| {
+            for change in marks.take_changes() {
+                match change {
+                    MarkChange::Added(c, m) => {
+                        store.insert((c, m.id.clone()), m);
+                    }
+                    MarkChange::Removed(c, id) => {
+                        store.remove(&(c, id));
+                    }
+                }
+            }
+            store.clone()
+        };
+        let base = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+        let mut last: HashMap<String, NaiveDate> = HashMap::new();
+        for k in 0..200u64 {
+            let id = format!("r{}", k * 37 % 90);
+            let mut r = report(Kind::Action, &["KGZ"], None, "t", "");
+            r.id = id.clone();
+            r.date = base + chrono::Days::new(k * 53 % 101);
+            let hits = [Hit {
+                commitment: (k % 2) as u32,
+                class: Class::Evidence,
+                parties: 1,
+            }];
+            if last.contains_key(&id) {
+                marks.remove_from(&id, &[0, 1]);
+            }
+            last.insert(id, r.date);
+            marks.add(&r, &hits);
+            if k % 7 == 0 {
+                apply(&mut marks);
+            }
+        }
+        let stored = apply(&mut marks);
+        for (c, list) in marks.lists().iter().enumerate() {
+            assert_eq!(list.len(), MARKS_LISTED);
+            let from_store: Vec<&Mark> = stored
+                .iter()
+                .filter(|((sc, _), _)| *sc == c as u32)
+                .map(|(_, m)| m)
+                .collect();
+            assert_eq!(from_store.len(), list.len());
+            assert!(
+                list.windows(2)
+                    .all(|w| (w[0].date, &w[0].id) < (w[1].date, &w[1].id))
+            );
+            for m in list {
+                assert_eq!(last[&m.id], m.date, "a replaced record's mark stayed");
+                assert!(from_store.contains(&m));
+            }
+        }
+    }
 
     const RULES: &str = "\
 [[commitment]]\nid = \"joint\"\ntitle = \"J\"\nwindow = \"90d\"\ngrace = \"30d\"\nbreach_window = \"60d\"\n\

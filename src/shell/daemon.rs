@@ -520,8 +520,7 @@ impl FileGain {
             .marks
             .absorb(std::mem::take(&mut self.standing.marks));
         let tally = standing.tally.take_changed();
-        let marks = standing.marks.take_changed();
-        ledger::save_standing(tx, standing, &tally, &marks)
+        ledger::save_standing(tx, standing, &tally)
     }
 }
 
@@ -604,6 +603,7 @@ impl Worker {
             );
         }
         self.standing = self.ledger.standing_for(&self.rules, &self.compiled)?;
+        self.standing.marks.keep_changes();
         self.reports = self.ledger.counts()?.reports;
         Ok(())
     }

@@ -6,7 +6,7 @@
 //! commitment's last status and last alert time (so that a restart does not repeat alerts).
 
 use crate::engine::matcher::{CompiledRules, Scratch};
-use crate::engine::replay::{LatestMarks, Mark};
+use crate::engine::replay::{LatestMarks, Mark, MarkChange};
 use crate::engine::report::Report;
 use crate::engine::rules::RuleSet;
 use crate::engine::tally::{DailyTally, fingerprint};
@@ -56,7 +56,8 @@ const MIGRATIONS: &[&str] = &[
     // rules whose fingerprint is meta 'tally_rules' (none yet: counted at the next start);
     // and the number of distinct reports
     "CREATE TABLE tally (commitment INTEGER PRIMARY KEY, cells BLOB NOT NULL);
-     CREATE TABLE marks (commitment INTEGER PRIMARY KEY, marks TEXT NOT NULL);
+     CREATE TABLE marks (commitment INTEGER NOT NULL, id TEXT NOT NULL, mark TEXT NOT NULL,
+         PRIMARY KEY (commitment, id)) WITHOUT ROWID;
      INSERT OR REPLACE INTO meta (key, value) VALUES ('reports', (SELECT count(*) FROM reports));",
 ];
 
@@ -372,22 +373,27 @@ impl Ledger {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT commitment, marks FROM marks")
+            .prepare("SELECT commitment, mark FROM marks ORDER BY commitment")
             .map_err(e)?;
         let mut rows = stmt.query([]).map_err(e)?;
+        let mut list: (i64, Vec<Mark>) = (0, Vec::new());
         while let Some(row) = rows.next().map_err(e)? {
             let c: i64 = row.get(0).map_err(e)?;
             let text: String = row.get(1).map_err(e)?;
-            let list: Vec<Mark> = serde_json::from_str(&text).map_err(|x| {
+            let mark: Mark = serde_json::from_str(&text).map_err(|x| {
                 format!(
-                    "{}: stored marks of commitment {c}: {x}",
+                    "{}: a stored mark of commitment {c}: {x}",
                     self.path.display()
                 )
             })?;
-            marks.set(c as usize, list);
+            if c != list.0 {
+                let done = std::mem::replace(&mut list, (c, Vec::new()));
+                marks.set(done.0 as usize, done.1);
+            }
+            list.1.push(mark);
         }
+        marks.set(list.0 as usize, list.1);
         tally.take_changed();
-        marks.take_changed();
         Ok(Standing { tally, marks })
     }
 
@@ -505,7 +511,12 @@ impl Ledger {
         tx.execute_batch("DELETE FROM tally; DELETE FROM marks;")
             .map_err(e)?;
         let all: Vec<u32> = (0..standing.tally.len() as u32).collect();
-        save_standing(&tx, &mut standing, &all, &all)?;
+        save_standing(&tx, &mut standing, &all)?;
+        for (c, list) in standing.marks.lists().iter().enumerate() {
+            for m in list {
+                put_mark(&tx, c as u32, m)?;
+            }
+        }
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('tally_rules', ?1)",
             [fingerprint(rules)],
@@ -513,7 +524,6 @@ impl Ledger {
         .map_err(e)?;
         tx.commit().map_err(e)?;
         standing.tally.take_changed();
-        standing.marks.take_changed();
         Ok(standing)
     }
 
@@ -600,13 +610,12 @@ pub struct Standing {
     pub marks: LatestMarks,
 }
 
-/// Writes the tally of commitments `tally` and the marks of commitments `marks` inside a
+/// Writes the tally of commitments `tally` and the changes of the marks inside a
 /// transaction (with the reports they count).
 pub fn save_standing(
     tx: &rusqlite::Transaction<'_>,
     standing: &mut Standing,
     tally: &[u32],
-    marks: &[u32],
 ) -> Result<(), String> {
     let mut put = tx
         .prepare_cached("INSERT OR REPLACE INTO tally (commitment, cells) VALUES (?1, ?2)")
@@ -622,19 +631,26 @@ pub fn save_standing(
             put.execute(params![c, cells]).map_err(|e| e.to_string())?;
         }
     }
-    let mut put = tx
-        .prepare_cached("INSERT OR REPLACE INTO marks (commitment, marks) VALUES (?1, ?2)")
+    let mut gone = tx
+        .prepare_cached("DELETE FROM marks WHERE commitment = ?1 AND id = ?2")
         .map_err(|e| e.to_string())?;
-    for &c in marks {
-        let list = standing
-            .marks
-            .lists()
-            .get(c as usize)
-            .map_or(&[][..], |l| &l[..]);
-        let text = serde_json::to_string(list).map_err(|e| e.to_string())?;
-        put.execute(params![c, text]).map_err(|e| e.to_string())?;
+    for change in standing.marks.take_changes() {
+        match change {
+            MarkChange::Added(c, m) => put_mark(tx, c, &m)?,
+            MarkChange::Removed(c, id) => {
+                gone.execute(params![c, id]).map_err(|e| e.to_string())?;
+            }
+        }
     }
     Ok(())
+}
+
+fn put_mark(tx: &rusqlite::Transaction<'_>, c: u32, m: &Mark) -> Result<(), String> {
+    let text = serde_json::to_string(m).map_err(|e| e.to_string())?;
+    tx.prepare_cached("INSERT OR REPLACE INTO marks (commitment, id, mark) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![c, m.id, text]))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Writes a report inside a transaction. A report with an id already stored replaces it;
@@ -644,25 +660,29 @@ pub fn put_report(
     file: &str,
     report: &Report,
 ) -> Result<Option<Report>, String> {
-    let old: Option<String> = tx
-        .prepare_cached("SELECT report FROM reports WHERE id = ?1")
-        .and_then(|mut s| s.query_row([&report.id], |r| r.get(0)).optional())
-        .map_err(|e| e.to_string())?;
-    let old = match old {
-        Some(text) => Some(
-            serde_json::from_str::<Report>(&text)
-                .map_err(|e| format!("a stored report ({}) is unreadable: {e}", report.id))?,
-        ),
-        None => None,
-    };
     let json = serde_json::to_string(report).map_err(|e| e.to_string())?;
-    tx.prepare_cached(
-        "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET date = excluded.date, report = excluded.report, file = excluded.file",
-    )
-    .and_then(|mut s| s.execute(params![report.id, report.date.to_string(), json, file]))
-    .map_err(|e| e.to_string())?;
-    Ok(old)
+    let date = report.date.to_string();
+    // a new id (the common case) is one statement
+    let added = tx
+        .prepare_cached(
+            "INSERT INTO reports (id, date, report, file) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![report.id, date, json, file]))
+        .map_err(|e| e.to_string())?;
+    if added == 1 {
+        return Ok(None);
+    }
+    let old: String = tx
+        .prepare_cached("SELECT report FROM reports WHERE id = ?1")
+        .and_then(|mut s| s.query_row([&report.id], |r| r.get(0)))
+        .map_err(|e| e.to_string())?;
+    let old = serde_json::from_str::<Report>(&old)
+        .map_err(|e| format!("a stored report ({}) is unreadable: {e}", report.id))?;
+    tx.prepare_cached("UPDATE reports SET date = ?2, report = ?3, file = ?4 WHERE id = ?1")
+        .and_then(|mut s| s.execute(params![report.id, date, json, file]))
+        .map_err(|e| e.to_string())?;
+    Ok(Some(old))
 }
 
 /// Adds `n` new distinct reports to the ledger's count, inside their transaction.
