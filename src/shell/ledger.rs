@@ -318,6 +318,13 @@ impl Ledger {
         self.conn.transaction().map_err(|e| sql_err(&path, e))
     }
 
+    /// The schema version of the open ledger.
+    fn version(&self) -> Result<i64, String> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql_err(&self.path, e))
+    }
+
     /// The database path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -340,6 +347,9 @@ impl Ledger {
 
     /// The fingerprint of the rules the stored tally was counted with, if any.
     pub fn tally_rules(&self) -> Result<Option<String>, String> {
+        if self.version()? < 3 {
+            return Ok(None);
+        }
         self.conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'tally_rules'",
@@ -530,14 +540,14 @@ impl Ledger {
     /// Totals over all files: (reports stored, records rejected, rows skipped).
     pub fn counts(&self) -> Result<FileCounts, String> {
         let e = |e| sql_err(&self.path, e);
-        let reports: i64 = self
-            .conn
-            .query_row(
-                "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'reports'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(e)?;
+        // kept in `meta` from schema 3 on; a reader of an older ledger (the daemon has not
+        // upgraded it yet) counts
+        let sql = if self.version()? >= 3 {
+            "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'reports'"
+        } else {
+            "SELECT count(*) FROM reports"
+        };
+        let reports: i64 = self.conn.query_row(sql, [], |r| r.get(0)).map_err(e)?;
         let (rejected, skipped): (i64, i64) = self
             .conn
             .query_row(

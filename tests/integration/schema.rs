@@ -41,6 +41,10 @@ fn a_ledger_of_0_1_is_upgraded_after_a_copy_and_nothing_repeats() {
     assert_eq!(&db_before[..16], b"SQLite format 3\0");
     let mut d = with_old_ledger();
     assert_eq!(user_version(&d.path("state/pledgewatch.db")), 1);
+    // `status` reads an old ledger as it is, before any daemon upgraded it
+    let before = d.status_json("2026-11-27");
+    assert_eq!(before["reports"]["read"], 49);
+    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 1);
     d.spawn("2026-11-27", &[]);
     d.wait_log(
         "upgrading the ledger's schema from 1 to 3",
@@ -54,7 +58,10 @@ fn a_ledger_of_0_1_is_upgraded_after_a_copy_and_nothing_repeats() {
     assert_eq!(user_version(&copy), 1, "the copy is the old ledger");
     // every report kept, no alert repeated (the same statuses as when 0.1 last ran)
     let v = d.status_json("2026-11-27");
-    assert_eq!(v["reports"]["read"], 49);
+    assert_eq!(
+        v, before,
+        "the upgraded ledger's tally says what its reports said"
+    );
     assert!(d.alerts().is_empty(), "{:?}", d.alerts());
     // a second start has nothing to migrate
     d.log.lock().unwrap().clear();
