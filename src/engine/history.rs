@@ -53,6 +53,18 @@ pub fn history_all(
     events: &[Vec<Event>],
     as_of: NaiveDate,
 ) -> Vec<AgreementHistory> {
+    history_from(rules, as_of, |i| {
+        std::borrow::Cow::Borrowed(events.get(i).map_or(&[][..], |v| &v[..]))
+    })
+}
+
+/// Like [`history_all`], asking `events_of` for each commitment's events (rule order) one
+/// at a time, so that they need not all be in memory at once.
+pub fn history_from<'e>(
+    rules: &RuleSet,
+    as_of: NaiveDate,
+    mut events_of: impl FnMut(usize) -> std::borrow::Cow<'e, [Event]>,
+) -> Vec<AgreementHistory> {
     let mut index = 0;
     rules
         .agreements
@@ -64,9 +76,9 @@ pub fn history_all(
                 .commitments
                 .iter()
                 .map(|c| {
-                    let mine = events.get(index).map_or(&[][..], |v| &v[..]);
+                    let mine = events_of(index);
                     index += 1;
-                    commitment_history(c, mine, as_of)
+                    commitment_history(c, &mine, as_of)
                 })
                 .collect(),
         })

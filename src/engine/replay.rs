@@ -95,6 +95,22 @@ pub struct Mark {
     pub id: String,
 }
 
+impl Mark {
+    /// The mark of `report`, counted as `class`.
+    pub fn of(report: &Report, class: crate::engine::matcher::Class) -> Mark {
+        Mark {
+            date: report.date,
+            class,
+            kind: report.kind,
+            actors: report.actors.clone(),
+            title: report.title.clone(),
+            source: report.source.clone(),
+            url: report.url.clone(),
+            id: report.id.clone(),
+        }
+    }
+}
+
 /// What the scorecard shows of the reports that hit some commitment: one entry per report
 /// id (the later record wins, as for [`EvidenceSet`]).
 #[derive(Debug, Default)]
@@ -113,16 +129,7 @@ impl MarkSet {
             self.by_id.remove(report.id.as_str());
             return;
         }
-        let mark = Mark {
-            date: report.date,
-            class: hits[0].class,
-            kind: report.kind,
-            actors: report.actors.clone(),
-            title: report.title.clone(),
-            source: report.source.clone(),
-            url: report.url.clone(),
-            id: report.id.clone(),
-        };
+        let mark = Mark::of(report, hits[0].class);
         let hits = hits.iter().map(|h| (h.commitment, h.class)).collect();
         self.by_id.insert(report.id.as_str().into(), (mark, hits));
     }
@@ -217,17 +224,7 @@ impl LatestMarks {
     /// Marks `report` on every commitment it hits, where it is among the latest.
     pub fn add(&mut self, report: &Report, hits: &[Hit]) {
         for h in hits {
-            let mark = Mark {
-                date: report.date,
-                class: h.class,
-                kind: report.kind,
-                actors: report.actors.clone(),
-                title: report.title.clone(),
-                source: report.source.clone(),
-                url: report.url.clone(),
-                id: report.id.clone(),
-            };
-            self.insert(h.commitment as usize, mark);
+            self.insert(h.commitment as usize, Mark::of(report, h.class));
         }
     }
 

@@ -10,7 +10,7 @@
 //! [`DailyTally::events`] gives one commitment's cells at a time.
 
 use crate::engine::evaluate::Event;
-use crate::engine::history::{AgreementHistory, commitment_history};
+use crate::engine::history::{AgreementHistory, history_from};
 use crate::engine::matcher::{Class, Hit};
 use crate::engine::rules::{FollowUp, RuleSet};
 use chrono::{Datelike, NaiveDate};
@@ -273,24 +273,7 @@ impl DailyTally {
 
     /// The history of every agreement at `as_of`, one commitment's events at a time.
     pub fn history(&mut self, rules: &RuleSet, as_of: NaiveDate) -> Vec<AgreementHistory> {
-        let mut index = 0;
-        rules
-            .agreements
-            .iter()
-            .map(|a| AgreementHistory {
-                id: a.id.clone(),
-                title: a.title.clone(),
-                commitments: a
-                    .commitments
-                    .iter()
-                    .map(|c| {
-                        let events = self.events(index);
-                        index += 1;
-                        commitment_history(c, &events, as_of)
-                    })
-                    .collect(),
-            })
-            .collect()
+        history_from(rules, as_of, |i| std::borrow::Cow::Owned(self.events(i)))
     }
 
     /// Commitment `c`'s cells as bytes, for the ledger: per series its class (1 byte),
