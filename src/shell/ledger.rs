@@ -1,9 +1,12 @@
 //! The evidence ledger: an SQLite database in the state folder, written in transactions.
 //!
-//! It keeps reports (not derived evidence, so that a rule change re-evaluates history), the
-//! content hash of every file taken (so that a re-dropped file, or a file whose move was
-//! interrupted by a crash, is recognised), counts of refused records, and each
-//! commitment's last status and last alert time (so that a restart does not repeat alerts).
+//! It keeps reports (so that a rule change re-evaluates history), the content hash of every
+//! file taken (so that a re-dropped file, or a file whose move was interrupted by a crash,
+//! is recognised), counts of refused records, and each commitment's last status and last
+//! alert time (so that a restart does not repeat alerts). Beside the reports it keeps what
+//! evaluation needs of them under the current rules — a daily tally and the latest marks
+//! per commitment ([`Standing`]), named by the rules' fingerprint — so that a start or a
+//! `status` reads those instead of millions of reports; other rules count them again.
 
 use crate::engine::matcher::{CompiledRules, Scratch};
 use crate::engine::replay::{LatestMarks, Mark, MarkChange};
