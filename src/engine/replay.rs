@@ -385,17 +385,7 @@ impl Cells {
 impl Tally {
     /// An empty tally of the commitments of `rules` (rule order) as of `as_of`.
     pub fn new(rules: &crate::engine::rules::RuleSet, as_of: NaiveDate) -> Tally {
-        let scopes: Vec<(NaiveDate, bool)> = rules
-            .agreements
-            .iter()
-            .flat_map(|a| &a.commitments)
-            .map(|c| {
-                (
-                    c.starts,
-                    c.follow_up_by == crate::engine::rules::FollowUp::Each,
-                )
-            })
-            .collect();
+        let scopes = rules.scopes();
         Tally {
             per_commitment: (0..scopes.len()).map(|_| Cells::default()).collect(),
             scopes,

@@ -12,7 +12,7 @@
 use crate::engine::evaluate::Event;
 use crate::engine::history::{AgreementHistory, history_from};
 use crate::engine::matcher::{Class, Hit};
-use crate::engine::rules::{FollowUp, RuleSet};
+use crate::engine::rules::RuleSet;
 use chrono::{Datelike, NaiveDate};
 
 /// Reports per (day, class, party set) of every commitment, open-ended in time.
@@ -107,12 +107,7 @@ fn class_from(b: u8) -> Option<Class> {
 impl DailyTally {
     /// An empty tally for the commitments of `rules` (rule order over all agreements).
     pub fn new(rules: &RuleSet) -> DailyTally {
-        let scopes: Vec<(NaiveDate, bool)> = rules
-            .agreements
-            .iter()
-            .flat_map(|a| &a.commitments)
-            .map(|c| (c.starts, c.follow_up_by == FollowUp::Each))
-            .collect();
+        let scopes = rules.scopes();
         DailyTally {
             commitments: vec![Vec::new(); scopes.len()],
             changed: vec![false; scopes.len()],

@@ -595,13 +595,6 @@ impl Worker {
     /// Loads the ledger's tally for the current rules; when it was counted with other
     /// rules (or none yet), every stored report is matched again and the tally stored.
     fn load_standing(&mut self) -> Result<(), String> {
-        let counted = self.ledger.tally_rules()?;
-        if counted.as_deref() != Some(crate::engine::tally::fingerprint(&self.rules).as_str()) {
-            tracing::info!(
-                reports = self.ledger.counts()?.reports,
-                "the ledger's tally is not of these rules: matching every stored report again"
-            );
-        }
         self.standing = self.ledger.standing_for(&self.rules, &self.compiled)?;
         self.standing.marks.keep_changes();
         self.reports = self.ledger.counts()?.reports;

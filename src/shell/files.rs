@@ -397,9 +397,10 @@ pub fn ingest(
 
 /// Reads `files` in order into `tally` (made for the rules and the as-of date) and returns
 /// its per-commitment events, with memory bounded by the number of distinct reports and
-/// of (commitment, day) pairs, not by hits (see [`Tally`] and [`LaterWins`]). A record superseded by a later one of the same id with other content is
-/// taken back in a second reading of the files — only when there is one. Fails when the
-/// files changed between the two readings.
+/// of (commitment, day) pairs, not by hits (see [`Tally`] and [`LaterWins`]). A record
+/// superseded by a later one of the same id with other content is taken back in a second
+/// reading of the files — only when there is one. Fails when the files changed between the
+/// two readings.
 pub fn ingest_bounded(
     rules: &CompiledRules,
     mut tally: Tally,

@@ -440,11 +440,9 @@ impl Ledger {
                 .map_err(|x| format!("{}: {x}", self.path.display()))?;
         }
         let starts = rules
-            .agreements
-            .iter()
-            .flat_map(|a| &a.commitments)
-            .nth(c)
-            .map(|x| x.starts.to_string())
+            .scopes()
+            .get(c)
+            .map(|(starts, _)| starts.to_string())
             .unwrap_or_default();
         let mut read = |sql: &str, value: String| -> Result<(), String> {
             let mut stmt = self.conn.prepare_cached(sql).map_err(e)?;
@@ -514,10 +512,15 @@ impl Ledger {
         rules: &RuleSet,
         compiled: &CompiledRules,
     ) -> Result<Standing, String> {
-        let (mut standing, stored) = self.standing(rules, compiled)?;
-        if stored {
-            return Ok(standing);
+        let fingerprint = fingerprint(rules);
+        if self.tally_rules()?.as_deref() == Some(fingerprint.as_str()) {
+            return self.load_standing(rules);
         }
+        tracing::info!(
+            reports = self.counts()?.reports,
+            "the ledger's tally is not of these rules: matching every stored report again"
+        );
+        let mut standing = self.count_standing(rules, compiled)?;
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| sql_err(&path, e))?;
         let e = |e| sql_err(&path, e);
@@ -532,7 +535,7 @@ impl Ledger {
         }
         tx.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('tally_rules', ?1)",
-            [fingerprint(rules)],
+            [&fingerprint],
         )
         .map_err(e)?;
         tx.commit().map_err(e)?;

@@ -145,6 +145,17 @@ impl Daemon {
         std::fs::rename(&tmp, self.path(&format!("inbox/{name}"))).unwrap();
     }
 
+    /// Drops the joint statement of 2007 (from the examples) as `statement.md`.
+    pub fn drop_statement(&self) {
+        self.drop_file(
+            "statement.md",
+            &std::fs::read_to_string(
+                root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
+            )
+            .unwrap(),
+        );
+    }
+
     pub fn count(&self, folder: &str) -> usize {
         std::fs::read_dir(self.path(folder))
             .map(|d| d.count())
@@ -297,13 +308,7 @@ fn repeats_resolves_and_ignores_redrops() {
         "repeat_interval = \"1s\"\n[schedule]\nevaluate = \"* * * * * *\"\ndigest = \"* * * * * *\"\n",
         "2009-12-31",
     );
-    d.drop_file(
-        "statement.md",
-        &std::fs::read_to_string(
-            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
-        )
-        .unwrap(),
-    );
+    d.drop_statement();
     d.wait_until("paper tiger alert", Duration::from_secs(10), |d| {
         d.alerts()
             .iter()
@@ -464,13 +469,7 @@ fn sighup_with_broken_rules_keeps_the_old_ones() {
             .any(|l| l.contains("broken.toml:3:1: unknown key `colour`"))
     );
     // still working with the old rules
-    d.drop_file(
-        "statement.md",
-        &std::fs::read_to_string(
-            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
-        )
-        .unwrap(),
-    );
+    d.drop_statement();
     d.wait_until("alerts", Duration::from_secs(10), |d| {
         d.alerts()
             .iter()
@@ -627,13 +626,7 @@ fn survives_kill_9_while_ingesting() {
 #[test]
 fn idle_daemon_uses_no_cpu() {
     let d = Daemon::start("", "2009-12-31");
-    d.drop_file(
-        "statement.md",
-        &std::fs::read_to_string(
-            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
-        )
-        .unwrap(),
-    );
+    d.drop_statement();
     d.wait_until("taken", Duration::from_secs(10), |d| d.count("inbox") == 0);
     std::thread::sleep(Duration::from_millis(500));
     let ticks = || {
@@ -922,13 +915,7 @@ fn a_second_daemon_on_the_same_state_folder_is_refused() {
         r.stderr
     );
     // the first one goes on
-    d.drop_file(
-        "statement.md",
-        &std::fs::read_to_string(
-            root().join("examples/reports/2007-09-18-bishkek-joint-statement.md"),
-        )
-        .unwrap(),
-    );
+    d.drop_statement();
     d.wait_until("taken", Duration::from_secs(10), |d| d.count("inbox") == 0);
     assert_eq!(d.stop(), 0);
 }

@@ -27,6 +27,16 @@ impl RuleSet {
         self.agreements.iter().map(|a| a.commitments.len()).sum()
     }
 
+    /// Each commitment's start `S` and whether it is followed up by each party (rule order
+    /// over all agreements): what the tallies need to know of a commitment.
+    pub fn scopes(&self) -> Vec<(NaiveDate, bool)> {
+        self.agreements
+            .iter()
+            .flat_map(|a| &a.commitments)
+            .map(|c| (c.starts, c.follow_up_by == FollowUp::Each))
+            .collect()
+    }
+
     /// Every agreement's warnings, in file order.
     pub fn warnings(&self) -> impl Iterator<Item = &crate::engine::problem::Problem> {
         self.agreements.iter().flat_map(|a| &a.warnings)
