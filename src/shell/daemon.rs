@@ -953,7 +953,7 @@ impl Worker {
         let refused = problems.len();
         if counts.skipped > 0 {
             problems.push(format!(
-                "{} GDELT row(s) skipped: no Actor1CountryCode or Actor2CountryCode",
+                "{} dataset row(s) skipped: their actors name no country (GDELT: no Actor1CountryCode or Actor2CountryCode)",
                 counts.skipped
             ));
         }

@@ -323,7 +323,7 @@ pub enum Notice<'a> {
 enum Matched<R> {
     Report(R),
     Rejected(Rejection),
-    Skipped,
+    Skipped(Rejection),
 }
 
 /// Reads `files` in order, turning each report into an `R` with `map` on `threads` worker
@@ -342,10 +342,11 @@ fn read_all<R: Send>(
     let map = |scratch: &mut Scratch, item: Item| match item {
         Item::Report(r) => Matched::Report(map(scratch, r)),
         Item::Rejected(rej) => Matched::Rejected(rej),
-        Item::Skipped(_) => Matched::Skipped,
+        Item::Skipped(why) => Matched::Skipped(why),
     };
     for path in files {
         let mut skipped_here = 0usize;
+        let mut first_skip: Option<Rejection> = None;
         read_file_mapped(
             path,
             options,
@@ -358,12 +359,16 @@ fn read_all<R: Send>(
                     rejected += 1;
                     on_notice(Notice::Rejected(&rej));
                 }
-                Matched::Skipped => skipped_here += 1,
+                Matched::Skipped(why) => {
+                    skipped_here += 1;
+                    first_skip.get_or_insert(why);
+                }
             },
         );
         if skipped_here > 0 {
             skipped += skipped_here;
-            on_notice(Notice::Skipped(&skip_summary(path, skipped_here)));
+            let summary = skip_summary(path, skipped_here, first_skip.as_ref());
+            on_notice(Notice::Skipped(&summary));
         }
     }
     (rejected, skipped)
@@ -483,13 +488,17 @@ fn take_back(
     }
 }
 
-fn skip_summary(path: &Path, n: usize) -> Rejection {
-    Rejection::new(
-        path,
-        Location::File,
-        None,
-        format!("{n} GDELT row(s) without Actor1CountryCode or Actor2CountryCode"),
-    )
+/// One line for a file's skipped rows, worded by the first: GDELT's country columns, or
+/// the dataset's actor columns.
+fn skip_summary(path: &Path, n: usize, first: Option<&Rejection>) -> Rejection {
+    let message = match first.map(|r| r.message.as_str()) {
+        Some(m) if !m.contains("Actor1CountryCode") => {
+            let why = m.strip_prefix("skipped: ").unwrap_or(m);
+            format!("{n} dataset row(s) skipped: {why}")
+        }
+        _ => format!("{n} GDELT row(s) without Actor1CountryCode or Actor2CountryCode"),
+    };
+    Rejection::new(path, Location::File, None, message)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! reader delivered as a report, a refusal or a skip — nothing dropped. Opening files,
 //! walking folders and unpacking archives is the shell's (`shell::files`).
 
+use super::datasets::{self, Detected, Header};
 use super::{Location, RawReport, Rejection, Report, gdelt, json, markdown};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
@@ -15,7 +16,7 @@ pub enum Item {
     Report(Report),
     /// A record (or the whole file) refused.
     Rejected(Rejection),
-    /// A GDELT row without any actor country code.
+    /// A dataset row (GDELT, ACLED, UCDP, ICEWS, POLECAT) whose actors name no country.
     Skipped(Rejection),
 }
 
@@ -28,9 +29,11 @@ pub enum Format {
     Json,
     /// `.jsonl`, `.ndjson`: an object per line.
     JsonLines,
-    /// `.md`, `.txt`: front matter and body.
+    /// `.md`, `.txt`: front matter and body (a `.txt` file that starts with the header of
+    /// an event dataset is that dataset).
     Markdown,
-    /// `.csv`, `.tsv`: GDELT export.
+    /// `.csv`, `.tsv`, `.tab`: GDELT export, unless the first line is the header of an
+    /// event dataset (ACLED, UCDP GED, ICEWS, POLECAT).
     Gdelt,
 }
 
@@ -48,7 +51,7 @@ impl Format {
             "json" => Format::Json,
             "jsonl" | "ndjson" => Format::JsonLines,
             "md" | "txt" => Format::Markdown,
-            "csv" | "tsv" => Format::Gdelt,
+            "csv" | "tsv" | "tab" => Format::Gdelt,
             _ => return None,
         })
     }
@@ -80,7 +83,7 @@ const BATCH_LINES: usize = 2048;
 const BATCH_BYTES: usize = 1 << 20;
 
 /// Why a file of another type is refused.
-pub const UNSUPPORTED: &str = "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv or .tsv (also inside .gz or .zip)";
+pub const UNSUPPORTED: &str = "unsupported file type; reports are .toml, .json, .jsonl, .ndjson, .md, .txt, .csv, .tsv or .tab (also inside .gz or .zip)";
 
 /// How a file is packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +132,8 @@ pub fn read_bytes(path: &Path, format: Format, bytes: &[u8], each: &mut dyn FnMu
 
 /// Reads every record of `reader` (of `format`), mapping each with `map`; line formats are
 /// parsed on `threads` worker threads, results still in order. `path` names the records in
-/// messages.
+/// messages. A table or text file whose first line is the header of an event dataset is
+/// read as that dataset.
 #[allow(clippy::too_many_arguments)]
 pub fn read_from<S, T: Send>(
     path: &Path,
@@ -141,14 +145,83 @@ pub fn read_from<S, T: Send>(
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
 ) {
-    let mut state = init();
-    let reject_file =
-        |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
+    if !matches!(format, Format::Gdelt | Format::Markdown) {
+        return read_format(path, format, reader, threads, limits, init, map, each);
+    }
+    let mut first = Vec::new();
+    let first_line = match read_line_bounded(&mut reader, &mut first, limits.max_line) {
+        Ok(line) => line,
+        Err(e) => {
+            let message = format!("read error in line 1: {e}");
+            let item = Item::Rejected(Rejection::new(path, Location::File, None, message));
+            return each(map(&mut init(), item));
+        }
+    };
+    if let Line::TooLong(len) = first_line {
+        // the first line is gone (never held): it is refused, and the rest read as usual
+        each(map(&mut init(), too_long(path, 1, len, limits.max_line)));
+        if format == Format::Markdown {
+            return;
+        }
+        let records = Records::Gdelt;
+        let source = LineSource::new(reader, limits.max_line, 1);
+        let result = read_records(path, records, source, threads, limits, init, map, each);
+        return refuse_file(path, result, init, map, each);
+    }
+    match datasets::detect(&first) {
+        Detected::Dataset(header) => {
+            let records = Records::Dataset(&header);
+            let result = if header.dataset.is_csv() {
+                let source = CsvSource::new(reader, limits.max_line, 1);
+                read_records(path, records, source, threads, limits, init, map, each)
+            } else {
+                let source = LineSource::new(reader, limits.max_line, 1);
+                read_records(path, records, source, threads, limits, init, map, each)
+            };
+            refuse_file(path, result, init, map, each);
+        }
+        Detected::Partial(note) => {
+            // a refusal of the file or its first line says why it was not read as a dataset
+            let noted = |state: &mut S, item: Item| map(state, with_note(item, &note));
+            let reader = std::io::Cursor::new(first).chain(reader);
+            read_format(path, format, reader, threads, limits, init, &noted, each);
+        }
+        Detected::None => {
+            let reader = std::io::Cursor::new(first).chain(reader);
+            read_format(path, format, reader, threads, limits, init, map, each);
+        }
+    }
+}
+
+/// Adds `note` to the refusal of a whole file or of its first line.
+fn with_note(item: Item, note: &str) -> Item {
+    match item {
+        Item::Rejected(mut r) if matches!(r.location, Location::File | Location::Line(1)) => {
+            r.message = format!("{} ({note})", r.message);
+            Item::Rejected(r)
+        }
+        other => other,
+    }
+}
+
+/// Reads `reader` as `format`, with no look at a dataset header.
+#[allow(clippy::too_many_arguments)]
+fn read_format<S, T: Send>(
+    path: &Path,
+    format: Format,
+    reader: impl BufRead + Send,
+    threads: usize,
+    limits: Limits,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) {
     let result = match format {
         Format::Toml | Format::Markdown => {
-            read_single(path, format, reader).map(|item| each(map(&mut state, item)))
+            read_single(path, format, reader).map(|item| each(map(&mut init(), item)))
         }
         Format::Json => {
+            let mut state = init();
             let mut on_value = |n: usize, v: serde_json::Value| {
                 each(map(
                     &mut state,
@@ -160,33 +233,225 @@ pub fn read_from<S, T: Send>(
                 &mut on_value,
             )
         }
-        Format::JsonLines | Format::Gdelt if threads > 1 => {
-            read_lines_parallel(path, format, reader, threads, limits, init, map, each)
-        }
         Format::JsonLines | Format::Gdelt => {
-            let mut buf = Vec::new();
-            let mut n = 0;
-            loop {
-                buf.clear();
-                match read_line_bounded(&mut reader, &mut buf, limits.max_line) {
-                    Ok(Line::End) => break Ok(()),
-                    Ok(Line::Read) => {
-                        n += 1;
-                        if let Some(item) = line_item(path, format, n, &buf, limits.max_depth) {
-                            each(map(&mut state, item));
-                        }
-                    }
-                    Ok(Line::TooLong(len)) => {
-                        n += 1;
-                        each(map(&mut state, too_long(path, n, len, limits.max_line)));
-                    }
-                    Err(e) => break Err(format!("read error after line {n}: {e}")),
-                }
-            }
+            let records = if format == Format::Gdelt {
+                Records::Gdelt
+            } else {
+                Records::JsonLines
+            };
+            let source = LineSource::new(reader, limits.max_line, 0);
+            read_records(path, records, source, threads, limits, init, map, each)
         }
     };
+    refuse_file(path, result, init, map, each);
+}
+
+/// A read that failed part way refuses the file (what was read before stays read).
+fn refuse_file<S, T>(
+    path: &Path,
+    result: Result<(), String>,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) {
     if let Err(message) = result {
-        each(map(&mut state, reject_file(message)));
+        let item = Item::Rejected(Rejection::new(path, Location::File, None, message));
+        each(map(&mut init(), item));
+    }
+}
+
+/// How the records of a line or table file are read.
+#[derive(Clone, Copy)]
+enum Records<'h> {
+    /// One JSON object per line.
+    JsonLines,
+    /// One GDELT row per line.
+    Gdelt,
+    /// One dataset row per line (ICEWS, POLECAT) or per CSV record (ACLED, UCDP).
+    Dataset(&'h Header),
+}
+
+/// What a [`Source`] found next.
+enum Next {
+    /// End of input.
+    End,
+    /// A record starting on this line was appended to the buffer.
+    Read(usize),
+    /// The record starting on this line is refused (too long, unterminated); nothing of it
+    /// was kept.
+    Refused(usize, String),
+}
+
+/// Cuts a file into records, bounded in size.
+trait Source {
+    /// Appends the next record to `buf`.
+    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Next, String>;
+}
+
+/// One record per line.
+struct LineSource<R> {
+    reader: R,
+    max: usize,
+    /// Lines read so far.
+    line: usize,
+}
+
+impl<R> LineSource<R> {
+    fn new(reader: R, max: usize, lines_before: usize) -> Self {
+        LineSource {
+            reader,
+            max,
+            line: lines_before,
+        }
+    }
+}
+
+impl<R: BufRead> Source for LineSource<R> {
+    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Next, String> {
+        let line = read_line_bounded(&mut self.reader, buf, self.max)
+            .map_err(|e| format!("read error after line {}: {e}", self.line))?;
+        Ok(match line {
+            Line::End => Next::End,
+            Line::Read => {
+                self.line += 1;
+                Next::Read(self.line)
+            }
+            Line::TooLong(len) => {
+                self.line += 1;
+                Next::Refused(self.line, too_long_message(len, self.max))
+            }
+        })
+    }
+}
+
+/// One record per RFC 4180 record (quoted fields may hold separators, quotes and line
+/// ends), packed as its fields (see [`datasets::encode_record`]); a record's fields are
+/// bounded by `max` bytes together, so that a huge quoted field is never held.
+struct CsvSource<R> {
+    reader: R,
+    csv: csv_core::Reader,
+    max: usize,
+    /// Lines read so far.
+    line: usize,
+    out: Vec<u8>,
+    ends_out: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl<R> CsvSource<R> {
+    fn new(reader: R, max: usize, lines_before: usize) -> Self {
+        CsvSource {
+            reader,
+            csv: csv_core::Reader::new(),
+            max,
+            line: lines_before,
+            out: vec![0; 64 * 1024],
+            ends_out: vec![0; 1024],
+            ends: Vec::new(),
+        }
+    }
+}
+
+impl<R: BufRead> CsvSource<R> {
+    /// Passes over the line ends between records (blank lines hold no record).
+    fn skip_blank_lines(&mut self) -> Result<(), String> {
+        loop {
+            let line = self.line;
+            let chunk = self.reader.fill_buf().map_err(|e| read_error(line, e))?;
+            let n = chunk
+                .iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count();
+            if n == 0 {
+                return Ok(());
+            }
+            self.line += chunk[..n].iter().filter(|&&b| b == b'\n').count();
+            self.reader.consume(n);
+        }
+    }
+}
+
+impl<R: BufRead> Source for CsvSource<R> {
+    fn next(&mut self, buf: &mut Vec<u8>) -> Result<Next, String> {
+        use csv_core::ReadRecordResult as R;
+        self.skip_blank_lines()?;
+        let first = self.line + 1;
+        let start = buf.len();
+        self.ends.clear();
+        let (mut fields_len, mut quotes, mut consumed, mut at_end) =
+            (0usize, 0usize, 0usize, false);
+        loop {
+            let line = self.line;
+            let chunk = self.reader.fill_buf().map_err(|e| read_error(line, e))?;
+            at_end = at_end || chunk.is_empty();
+            let (result, nin, nout, nend) =
+                self.csv
+                    .read_record(chunk, &mut self.out, &mut self.ends_out);
+            let used = &chunk[..nin];
+            self.line += used.iter().filter(|&&b| b == b'\n').count();
+            quotes += used.iter().filter(|&&b| b == b'"').count();
+            consumed += nin;
+            fields_len += nout;
+            if fields_len <= self.max {
+                buf.extend_from_slice(&self.out[..nout]);
+                self.ends.extend_from_slice(&self.ends_out[..nend]);
+            }
+            self.reader.consume(nin);
+            match result {
+                R::InputEmpty | R::OutputFull | R::OutputEndsFull => continue,
+                R::End if consumed == 0 => return Ok(Next::End),
+                R::Record | R::End => break,
+            }
+        }
+        if fields_len > self.max {
+            buf.truncate(start);
+            return Ok(Next::Refused(first, too_long_message(fields_len, self.max)));
+        }
+        if at_end && quotes % 2 == 1 {
+            buf.truncate(start);
+            let message = format!(
+                "unterminated quote: the record that starts here runs to the end of the file (line {}); refused",
+                self.line.max(first)
+            );
+            return Ok(Next::Refused(first, message));
+        }
+        datasets::encode_record(buf, &self.ends);
+        Ok(Next::Read(first))
+    }
+}
+
+/// Reads every record of `source` as `records` says, on `threads` threads when more than
+/// one.
+#[allow(clippy::too_many_arguments)]
+fn read_records<S, T: Send>(
+    path: &Path,
+    records: Records<'_>,
+    mut source: impl Source + Send,
+    threads: usize,
+    limits: Limits,
+    init: &(dyn Fn() -> S + Sync),
+    map: &(dyn Fn(&mut S, Item) -> T + Sync),
+    each: &mut dyn FnMut(T),
+) -> Result<(), String> {
+    if threads > 1 {
+        return read_parallel(path, records, source, threads, limits, init, map, each);
+    }
+    let mut state = init();
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match source.next(&mut buf)? {
+            Next::End => return Ok(()),
+            Next::Read(n) => {
+                if let Some(item) = record_item(path, records, n, &buf, limits.max_depth) {
+                    each(map(&mut state, item));
+                }
+            }
+            Next::Refused(n, message) => {
+                let item = Item::Rejected(Rejection::new(path, Location::Line(n), None, message));
+                each(map(&mut state, item));
+            }
+        }
     }
 }
 
@@ -248,31 +513,42 @@ fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }
 
+fn read_error(line: usize, e: std::io::Error) -> String {
+    format!("read error after line {line}: {e}")
+}
+
+fn too_long_message(len: usize, max: usize) -> String {
+    format!("line of {len} bytes is longer than the limit of {max} bytes; skipped")
+}
+
 fn too_long(path: &Path, n: usize, len: usize, max: usize) -> Item {
     Item::Rejected(Rejection::new(
         path,
         Location::Line(n),
         None,
-        format!("line of {len} bytes is longer than the limit of {max} bytes; skipped"),
+        too_long_message(len, max),
     ))
 }
 
-/// The item of one line of a line format, or `None` for a line that holds no record.
-fn line_item(
+/// The item of one record, or `None` for a record that holds none (a blank line, a
+/// header row).
+fn record_item(
     path: &Path,
-    format: Format,
+    records: Records<'_>,
     n: usize,
     bytes: &[u8],
     max_depth: usize,
 ) -> Option<Item> {
-    if format == Format::Gdelt {
-        return gdelt::line(path, n, bytes).map(|row| match row {
+    match records {
+        Records::Gdelt => gdelt::line(path, n, bytes).map(|row| match row {
             gdelt::Row::Report(r) => Item::Report(r),
             gdelt::Row::Rejected(r) => Item::Rejected(r),
             gdelt::Row::Skipped(r) => Item::Skipped(r),
-        });
+        }),
+        Records::JsonLines => json_line_item(path, n, bytes, max_depth),
+        Records::Dataset(h) if h.dataset.is_csv() => datasets::csv_row(h, path, n, bytes),
+        Records::Dataset(h) => datasets::tsv_row(h, path, n, bytes),
     }
-    json_line_item(path, n, bytes, max_depth)
 }
 
 /// A JSON line as a report: the typed fast path, else the generic one. A line the typed
@@ -298,20 +574,72 @@ fn json_line_item(path: &Path, n: usize, bytes: &[u8], max_depth: usize) -> Opti
     json::line(n, bytes).map(|v| from_raw(path, Location::Line(n), v.and_then(json::raw_report)))
 }
 
+/// Records handed to a worker at once.
 struct Batch {
     seq: usize,
-    first_line: usize,
     data: Vec<u8>,
-    ends: Vec<usize>,
-    /// Lines over the length limit: (index in the batch, length).
-    too_long: Vec<(usize, usize)>,
+    /// Per record: where it ends in `data` and the line it starts on.
+    ends: Vec<(usize, usize)>,
+    /// Records refused by the source: (index in the batch, why).
+    refused: Vec<(usize, String)>,
+}
+
+impl Batch {
+    fn new(seq: usize) -> Batch {
+        Batch {
+            seq,
+            data: Vec::with_capacity(BATCH_BYTES + 4096),
+            ends: Vec::with_capacity(BATCH_LINES),
+            refused: Vec::new(),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.ends.len() >= BATCH_LINES || self.data.len() >= BATCH_BYTES
+    }
+
+    /// Fills the batch from `source`; true at the end of input.
+    fn fill(&mut self, source: &mut impl Source) -> Result<bool, String> {
+        while !self.is_full() {
+            match source.next(&mut self.data)? {
+                Next::End => return Ok(true),
+                Next::Read(line) => self.ends.push((self.data.len(), line)),
+                Next::Refused(line, why) => {
+                    // an empty slot stands for the record; the worker reports it
+                    self.refused.push((self.ends.len(), why));
+                    self.ends.push((self.data.len(), line));
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The items of the batch's records, in order.
+    fn items(&self, path: &Path, records: Records<'_>, max_depth: usize) -> Vec<Item> {
+        let mut out = Vec::with_capacity(self.ends.len());
+        let mut start = 0;
+        for (i, &(end, line)) in self.ends.iter().enumerate() {
+            let item = match self.refused.iter().find(|(at, _)| *at == i) {
+                Some((_, why)) => Some(Item::Rejected(Rejection::new(
+                    path,
+                    Location::Line(line),
+                    None,
+                    why.clone(),
+                ))),
+                None => record_item(path, records, line, &self.data[start..end], max_depth),
+            };
+            out.extend(item);
+            start = end;
+        }
+        out
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn read_lines_parallel<S, T: Send>(
+fn read_parallel<S, T: Send>(
     path: &Path,
-    format: Format,
-    mut reader: impl BufRead + Send,
+    records: Records<'_>,
+    mut source: impl Source + Send,
     threads: usize,
     limits: Limits,
     init: &(dyn Fn() -> S + Sync),
@@ -323,44 +651,14 @@ fn read_lines_parallel<S, T: Send>(
     let (result_tx, result_rx) = mpsc::sync_channel::<(usize, Vec<T>)>(threads * 2);
     std::thread::scope(|scope| {
         let producer = scope.spawn(move || -> Result<(), String> {
-            let mut seq = 0;
-            let mut line = 0;
-            loop {
-                let mut batch = Batch {
-                    seq,
-                    first_line: line + 1,
-                    data: Vec::with_capacity(BATCH_BYTES + 4096),
-                    ends: Vec::with_capacity(BATCH_LINES),
-                    too_long: Vec::new(),
-                };
-                let mut eof = false;
-                while batch.ends.len() < BATCH_LINES && batch.data.len() < BATCH_BYTES {
-                    match read_line_bounded(&mut reader, &mut batch.data, limits.max_line) {
-                        Ok(Line::End) => {
-                            eof = true;
-                            break;
-                        }
-                        Ok(Line::Read) => {
-                            line += 1;
-                            batch.ends.push(batch.data.len());
-                        }
-                        Ok(Line::TooLong(len)) => {
-                            // An empty slot stands for the line; the worker reports it.
-                            line += 1;
-                            batch.too_long.push((batch.ends.len(), len));
-                            batch.ends.push(batch.data.len());
-                        }
-                        Err(e) => return Err(format!("read error after line {line}: {e}")),
-                    }
+            for seq in 0.. {
+                let mut batch = Batch::new(seq);
+                let eof = batch.fill(&mut source)?;
+                if (!batch.ends.is_empty() && batch_tx.send(batch).is_err()) || eof {
+                    break;
                 }
-                if !batch.ends.is_empty() && batch_tx.send(batch).is_err() {
-                    return Ok(());
-                }
-                if eof {
-                    return Ok(());
-                }
-                seq += 1;
             }
+            Ok(())
         });
         for _ in 0..threads {
             let result_tx = result_tx.clone();
@@ -370,25 +668,11 @@ fn read_lines_parallel<S, T: Send>(
                 loop {
                     let next = batch_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok(batch)) = next else { return };
-                    let mut out = Vec::with_capacity(batch.ends.len());
-                    let mut start = 0;
-                    for (i, &end) in batch.ends.iter().enumerate() {
-                        let n = batch.first_line + i;
-                        let item = match batch.too_long.iter().find(|(at, _)| *at == i) {
-                            Some(&(_, len)) => Some(too_long(path, n, len, limits.max_line)),
-                            None => line_item(
-                                path,
-                                format,
-                                n,
-                                &batch.data[start..end],
-                                limits.max_depth,
-                            ),
-                        };
-                        if let Some(item) = item {
-                            out.push(map(&mut state, item));
-                        }
-                        start = end;
-                    }
+                    let out = batch
+                        .items(path, records, limits.max_depth)
+                        .into_iter()
+                        .map(|item| map(&mut state, item))
+                        .collect();
                     if result_tx.send((batch.seq, out)).is_err() {
                         return;
                     }
