@@ -100,6 +100,10 @@ pub struct Event {
     pub parties: u64,
     /// How many distinct reports it stands for (same date, class and parties).
     pub reports: u32,
+    /// How many distinct days its reports fall on: 1 for the reports of one day; more for
+    /// an event that stands for a whole series of days (dated its latest), which then
+    /// shares no day with another event of its class in the same list.
+    pub days: u32,
 }
 
 /// The status of one party of a `follow_up_by = "each"` commitment.
@@ -140,6 +144,12 @@ pub struct CommitmentStatus {
     pub talk: usize,
     /// Distinct breach reports in `[S, T]` and in scope.
     pub breaches: usize,
+    /// Distinct dates of the evidence reports.
+    pub evidence_days: usize,
+    /// Distinct dates of the reports of talk.
+    pub talk_days: usize,
+    /// Distinct dates of the breach reports.
+    pub breach_days: usize,
     /// One entry per party for `each`; empty otherwise.
     pub parties: Vec<PartyStatus>,
     /// Why, in one sentence a person can act on.
@@ -187,20 +197,8 @@ pub fn evaluate_agreement(
 
 /// Evaluates one commitment at `as_of` from the events of its reports (any order).
 pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -> CommitmentStatus {
-    let counted = |e: &&Event| e.date >= c.starts && e.date <= as_of;
-    let count = |class: Class| {
-        events
-            .iter()
-            .filter(counted)
-            .filter(|e| e.class == class)
-            .map(|e| e.reports as usize)
-            .sum::<usize>()
-    };
-    let (evidence, talk, breaches) = (
-        count(Class::Evidence),
-        count(Class::Talk),
-        count(Class::Breach),
-    );
+    let [evidence, talk, breaches] = [Class::Evidence, Class::Talk, Class::Breach]
+        .map(|class| Count::of(events, class, c.starts, as_of));
     let (status, due, last_evidence, last_breach, reason, parties) = match c.follow_up_by {
         FollowUp::Each => {
             let all: Vec<PartyStatus> = c
@@ -247,11 +245,44 @@ pub fn evaluate_commitment(c: &Commitment, events: &[Event], as_of: NaiveDate) -
         due,
         last_evidence,
         last_breach,
-        evidence,
-        talk,
-        breaches,
+        evidence: evidence.reports,
+        talk: talk.reports,
+        breaches: breaches.reports,
+        evidence_days: evidence.days,
+        talk_days: talk.days,
+        breach_days: breaches.days,
         parties,
         reason,
+    }
+}
+
+/// The reports of one class dated in `[S, T]`, and the distinct days they fall on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Count {
+    /// Distinct reports.
+    pub reports: usize,
+    /// Distinct dates among them.
+    pub days: usize,
+}
+
+impl Count {
+    /// Counts the events of `class` dated in `[start, as_of]`: reports add up; days are
+    /// the distinct dates, plus the further days of events that stand for a series.
+    pub fn of(events: &[Event], class: Class, start: NaiveDate, as_of: NaiveDate) -> Count {
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut count = Count::default();
+        for e in events {
+            if e.class != class || e.date < start || e.date > as_of {
+                continue;
+            }
+            count.reports += e.reports as usize;
+            count.days += e.days.saturating_sub(1) as usize;
+            dates.push(e.date);
+        }
+        dates.sort_unstable();
+        dates.dedup();
+        count.days += dates.len();
+        count
     }
 }
 
@@ -280,12 +311,8 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
     };
     let last_evidence = latest(Class::Evidence);
     let last_breach = latest(Class::Breach);
-    let talk = events
-        .iter()
-        .filter(in_range)
-        .filter(|e| e.class == Class::Talk)
-        .map(|e| e.reports as usize)
-        .sum::<usize>();
+    let talk = Count::of(events, Class::Talk, start, as_of);
+    let breaches = Count::of(events, Class::Breach, start, as_of);
     let Verdict {
         status,
         due,
@@ -302,6 +329,7 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
         last_breach,
         breach_until,
         talk,
+        breaches,
     }
     .sentence(status);
     PartyStatus {
@@ -370,6 +398,15 @@ pub fn verdict(
     }
 }
 
+/// ", on 4 days" when the reports fall on fewer days than there are reports.
+fn on_days(reports: usize, days: usize) -> String {
+    match days {
+        d if d >= reports => String::new(),
+        1 => ", on 1 day".into(),
+        d => format!(", on {d} days"),
+    }
+}
+
 struct Reason<'a> {
     c: &'a Commitment,
     who: &'a [String],
@@ -379,7 +416,8 @@ struct Reason<'a> {
     last_evidence: Option<NaiveDate>,
     last_breach: Option<NaiveDate>,
     breach_until: Option<NaiveDate>,
-    talk: usize,
+    talk: Count,
+    breaches: Count,
 }
 
 impl Reason<'_> {
@@ -407,11 +445,23 @@ impl Reason<'_> {
         format!("{}{what} by {names}", if joint { "joint " } else { "" })
     }
 
+    /// "; 3 reports of talk only", with the days when fewer than the reports ("; 13
+    /// reports of talk only, on 4 days").
     fn talk_note(&self) -> String {
-        match self.talk {
+        match self.talk.reports {
             0 => String::new(),
             1 => "; 1 report of talk only".into(),
-            n => format!("; {n} reports of talk only"),
+            n => format!("; {n} reports of talk only{}", on_days(n, self.talk.days)),
+        }
+    }
+
+    /// "breach reported on B", or for many reports "13 breach reports on 4 days, the last
+    /// on B" (one event many outlets report is one day).
+    fn breach_text(&self, b: NaiveDate) -> String {
+        match (self.breaches.reports, self.breaches.days) {
+            (0 | 1, _) => format!("breach reported on {b}"),
+            (n, 0 | 1) => format!("{n} breach reports on {b}"),
+            (n, d) => format!("{n} breach reports on {d} days, the last on {b}"),
         }
     }
 
@@ -451,7 +501,8 @@ impl Reason<'_> {
                     None => format!("with no {follow_up} since {}", self.start),
                 };
                 format!(
-                    "breach reported on {b}, {after}; stays breached until {until} unless new {follow_up} is reported"
+                    "{}, {after}; stays breached until {until} unless new {follow_up} is reported",
+                    self.breach_text(b)
                 )
             }
             Status::Fulfilled => {
@@ -528,6 +579,7 @@ mod tests {
             class,
             parties: 0b11,
             reports: 1,
+            days: 1,
         }
     }
 
@@ -690,6 +742,64 @@ mod tests {
     }
 
     #[test]
+    fn counts_speak_of_days() {
+        use Class::*;
+        let c = commitment(window("6mo"), "30d", "1y");
+        // 13 breach reports on 4 days (one clash many outlets report is one day), 4 of talk
+        // on 2 days, one report out of range
+        let mut events: Vec<Event> = Vec::new();
+        for (date, n) in [
+            ("2021-04-29", 7),
+            ("2021-04-30", 3),
+            ("2022-01-27", 2),
+            ("2022-09-14", 1),
+        ] {
+            events.extend((0..n).map(|_| ev(date, Breach)));
+        }
+        events
+            .extend(["2021-05-01", "2021-05-01", "2021-05-01", "2021-06-01"].map(|x| ev(x, Talk)));
+        events.push(ev("2007-01-01", Breach));
+        let s = evaluate_commitment(&c, &events, d("2022-10-01"));
+        assert_eq!(
+            (
+                s.breaches,
+                s.breach_days,
+                s.talk,
+                s.talk_days,
+                s.evidence,
+                s.evidence_days
+            ),
+            (13, 4, 4, 2, 0, 0)
+        );
+        assert!(
+            s.reason.starts_with(
+                "13 breach reports on 4 days, the last on 2022-09-14, with no joint action"
+            ),
+            "{}",
+            s.reason
+        );
+        let s = evaluate_commitment(&c, &events[..7], d("2021-05-01"));
+        assert!(
+            s.reason.starts_with("7 breach reports on 2021-04-29,"),
+            "{}",
+            s.reason
+        );
+        let s = evaluate_commitment(&c, &events[13..17], d("2026-11-27"));
+        assert!(
+            s.reason.ends_with("; 4 reports of talk only, on 2 days"),
+            "{}",
+            s.reason
+        );
+        // a series event stands for its days; it shares none with the others of its class
+        let series = Event {
+            days: 3,
+            reports: 9,
+            ..ev("2021-06-10", Talk)
+        };
+        let s = evaluate_commitment(&c, &[series, ev("2021-07-01", Talk)], d("2022-01-01"));
+        assert_eq!((s.talk, s.talk_days), (10, 4));
+    }
+    #[test]
     fn each_takes_the_worst_party_first_in_order_on_ties() {
         let mut c = commitment(window("1y"), "0d", "1y");
         c.follow_up_by = FollowUp::Each;
@@ -698,12 +808,14 @@ mod tests {
             class: Class::Evidence,
             parties: 0b01,
             reports: 1,
+            days: 1,
         };
         let tjk = |date: &str| Event {
             date: d(date),
             class: Class::Evidence,
             parties: 0b10,
             reports: 1,
+            days: 1,
         };
         let s = evaluate_commitment(&c, &[kgz("2008-06-01")], d("2009-01-01"));
         assert_eq!(s.status, Status::PaperTiger);
@@ -724,6 +836,7 @@ mod tests {
             class: Class::Evidence,
             parties: 0b11,
             reports: 1,
+            days: 1,
         };
         let s = evaluate_commitment(&c, &[both], d("2009-01-01"));
         assert_eq!((s.status, s.evidence), (Status::OnTrack, 1));

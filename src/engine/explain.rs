@@ -152,6 +152,7 @@ impl<'a> Timeline<'a> {
                 class: e.class,
                 parties: *parties,
                 reports: 1,
+                days: 1,
             })
             .collect();
         let status = Some(evaluate_commitment(commitment, &events, as_of));
@@ -229,10 +230,13 @@ pub enum FieldCheck {
         /// True when it held.
         held: bool,
     },
-    /// `topics`: one of the report's topics must be among them.
+    /// `topics`: one of the report's topics must be among them; `all_topics`: every one
+    /// of them must be among the report's.
     Topics {
         /// The rule's topics.
         topics: Vec<String>,
+        /// True for `all_topics`.
+        all: bool,
         /// True when it held.
         held: bool,
     },
@@ -253,7 +257,8 @@ impl FieldCheck {
         match self {
             FieldCheck::Cameo { .. } => "cameo",
             FieldCheck::Kinds { .. } => "kinds",
-            FieldCheck::Topics { .. } => "topics",
+            FieldCheck::Topics { all: false, .. } => "topics",
+            FieldCheck::Topics { all: true, .. } => "all_topics",
             FieldCheck::Phrases { list, .. } => list.key(),
         }
     }
@@ -401,13 +406,18 @@ fn check_fields(m: &Matcher, report: &Report) -> Vec<FieldCheck> {
             held: m.kinds.contains(&report.kind),
         });
     }
-    if !m.topics.is_empty() {
-        let held = report
-            .topics
-            .iter()
-            .any(|t| m.topics.contains(&t.to_lowercase()));
+    for (all, topics) in [(false, &m.topics), (true, &m.all_topics)] {
+        if topics.is_empty() {
+            continue;
+        }
+        let held = if all {
+            crate::engine::matcher::topics_hold(&[], topics, &report.topics)
+        } else {
+            crate::engine::matcher::topics_hold(topics, &[], &report.topics)
+        };
         fields.push(FieldCheck::Topics {
-            topics: m.topics.clone(),
+            topics: topics.clone(),
+            all,
             held,
         });
     }

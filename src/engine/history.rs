@@ -323,6 +323,7 @@ mod tests {
             class,
             parties: 0b11,
             reports: 1,
+            days: 1,
         }
     }
 
@@ -423,6 +424,7 @@ mod tests {
                     class: [Class::Evidence, Class::Talk, Class::Breach][class as usize],
                     parties,
                     reports: 1,
+                    days: 1,
                 })
                 .collect();
             let as_of = start + chrono::Duration::days(1550);

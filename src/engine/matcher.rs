@@ -85,6 +85,7 @@ struct Alternative {
     cameo: Vec<u16>,
     kinds: u8,
     topics: Vec<String>,
+    all_topics: Vec<String>,
     any: Vec<u32>,
     all: Vec<u32>,
     none: Vec<u32>,
@@ -360,6 +361,8 @@ impl CompiledRules {
                 for t in &alt.topics {
                     by_topic.entry(t.clone()).or_default().push(i);
                 }
+            } else if let Some(t) = alt.all_topics.first() {
+                by_topic.entry(t.clone()).or_default().push(i);
             } else if alt.kinds != 0 {
                 for k in Kind::ALL {
                     if alt.kinds & kind_bit(k) != 0 {
@@ -605,12 +608,7 @@ impl CompiledRules {
         if alt.kinds != 0 && alt.kinds & kind_bit(report.kind) == 0 {
             return false;
         }
-        if !alt.topics.is_empty()
-            && !report
-                .topics
-                .iter()
-                .any(|t| alt.topics.contains(&t.to_lowercase()))
-        {
+        if !topics_hold(&alt.topics, &alt.all_topics, &report.topics) {
             return false;
         }
         (alt.any.is_empty() || alt.any.iter().any(present))
@@ -639,10 +637,18 @@ fn compile_alternative(
         cameo: m.cameo.iter().filter_map(|c| cameo_key(c)).collect(),
         kinds: m.kinds.iter().fold(0, |acc, &k| acc | kind_bit(k)),
         topics: m.topics.iter().map(|t| t.to_lowercase()).collect(),
+        all_topics: m.all_topics.iter().map(|t| t.to_lowercase()).collect(),
         any: ids(&m.keywords),
         all: ids(&m.all_keywords),
         none: ids(&m.not_keywords),
     }
+}
+
+/// True when the report's topics (any case) include one of `any` (unless it is empty)
+/// and every one of `all`; both lists are lower case.
+pub fn topics_hold(any: &[String], all: &[String], report: &[String]) -> bool {
+    let has = |t: &String| report.iter().any(|r| r.to_lowercase() == *t);
+    (any.is_empty() || any.iter().any(has)) && all.iter().all(has)
 }
 
 /// The party mask of a report (its actors as party codes) for a commitment, or `None` when it is out of actor scope.

@@ -66,6 +66,7 @@ impl EvidenceSet {
                         class: h.class,
                         parties: h.parties,
                         reports: 1,
+                        days: 1,
                     });
                 }
             }
@@ -299,8 +300,8 @@ pub fn evaluate_all(
 /// distinct reports per (day, class, party mask). Evaluation (SPEC §4) and the history up to
 /// `T` need no more, and a day of a commitment costs the same whether one report hit it or
 /// a thousand. What can never matter at `T` is not kept at all: hits dated outside the
-/// commitment's counted dates `[S, T]`, the days of talk (only its count matters), and the
-/// party mask of a commitment not followed up by each party.
+/// commitment's counted dates `[S, T]`, and the party mask of a commitment not followed
+/// up by each party. (Talk keeps its days: the counts of SPEC §4 include `talk_days`.)
 ///
 /// Memory: 16 bytes per distinct (commitment, day, class, party mask) — at most
 /// 2 × days × party masks per commitment — and at most 1.25 times that between
@@ -408,9 +409,7 @@ impl Tally {
             if date < starts {
                 continue;
             }
-            // talk is only counted: one day stands for all of it
-            let day = if h.class == Class::Talk { starts } else { date };
-            let day = chrono::Datelike::num_days_from_ce(&day).max(0) as u32;
+            let day = chrono::Datelike::num_days_from_ce(&date).max(0) as u32;
             cells.push(Cell {
                 parties: if each { h.parties } else { 0 },
                 key: (day << 2) | class_bits(h.class),
@@ -437,6 +436,7 @@ impl Tally {
                             class: class_of(c.key),
                             parties: c.parties,
                             reports: c.count as u32,
+                            days: 1,
                         })
                     })
                     .collect()

@@ -47,6 +47,12 @@ pub struct Expect {
     pub talk: Option<usize>,
     /// Expected breach count.
     pub breaches: Option<usize>,
+    /// Expected distinct days of evidence, talk and breaches.
+    pub evidence_days: Option<usize>,
+    /// Expected days of talk.
+    pub talk_days: Option<usize>,
+    /// Expected days of breaches.
+    pub breach_days: Option<usize>,
     /// Expected score: `Some(None)` is "none".
     pub score: Option<Option<i8>>,
 }
@@ -76,6 +82,9 @@ struct RawExpect {
     evidence: Option<i64>,
     talk: Option<i64>,
     breaches: Option<i64>,
+    evidence_days: Option<i64>,
+    talk_days: Option<i64>,
+    breach_days: Option<i64>,
     score: Option<toml::Value>,
 }
 
@@ -175,6 +184,9 @@ fn expectation(e: &RawExpect) -> Result<Expect, String> {
         evidence: count(e.evidence, "evidence")?,
         talk: count(e.talk, "talk")?,
         breaches: count(e.breaches, "breaches")?,
+        evidence_days: count(e.evidence_days, "evidence_days")?,
+        talk_days: count(e.talk_days, "talk_days")?,
+        breach_days: count(e.breach_days, "breach_days")?,
         score,
     })
 }
@@ -236,6 +248,9 @@ pub fn check(expect: &Expect, statuses: &[AgreementStatus]) -> Result<Vec<String
         ("evidence", expect.evidence, c.evidence),
         ("talk", expect.talk, c.talk),
         ("breaches", expect.breaches, c.breaches),
+        ("evidence_days", expect.evidence_days, c.evidence_days),
+        ("talk_days", expect.talk_days, c.talk_days),
+        ("breach_days", expect.breach_days, c.breach_days),
     ] {
         if let Some(want) = want {
             differ(field, want.to_string(), got.to_string());

@@ -104,6 +104,28 @@ fn class_from(b: u8) -> Option<Class> {
     }
 }
 
+/// One event for a whole series of counted cells: dated the latest, weighted by the
+/// reports and days of all.
+fn series_event<'a>(
+    class: Class,
+    parties: u64,
+    cells: impl Iterator<Item = &'a (u32, i32)>,
+) -> Option<Event> {
+    let (mut last, mut reports, mut days) = (None, 0u64, 0u32);
+    for &(day, n) in cells {
+        last = Some(day);
+        reports += n as u64;
+        days += 1;
+    }
+    Some(Event {
+        date: date_of(last?)?,
+        class,
+        parties,
+        reports: u32::try_from(reports).unwrap_or(u32::MAX),
+        days,
+    })
+}
+
 impl DailyTally {
     /// An empty tally for the commitments of `rules` (rule order over all agreements).
     pub fn new(rules: &RuleSet) -> DailyTally {
@@ -208,31 +230,38 @@ impl DailyTally {
     }
 
     /// What evaluation at `as_of` needs: per commitment, one event per (class, party set)
-    /// with reports in `[S, as_of]`, dated its latest such day and weighted by their number.
-    /// SPEC §4 reads nothing else, so the statuses are those of every report's events.
+    /// with reports in `[S, as_of]`, dated its latest such day and weighted by their number
+    /// and their days. SPEC §4 reads nothing else, so the statuses and counts are those of
+    /// every report's events. (A commitment followed up by each party has several party
+    /// sets whose days may coincide: its counted cells are given one by one, so that each
+    /// day is counted once.)
     pub fn status_events(&mut self, as_of: NaiveDate) -> Vec<Vec<Event>> {
         let end = day_number(as_of);
         (0..self.commitments.len())
             .map(|c| {
-                let starts = day_number(self.scopes[c].0);
-                self.commitments[c]
-                    .iter_mut()
-                    .filter_map(|s| {
-                        s.merge();
-                        let upto = s.cells.partition_point(|cell| cell.0 <= end);
-                        let counted = &s.cells[..upto];
-                        let from = counted.partition_point(|cell| cell.0 < starts);
-                        let counted = &counted[from..];
-                        let last = counted.iter().rev().find(|cell| cell.1 > 0)?.0;
-                        let reports: u64 = counted.iter().map(|cell| cell.1.max(0) as u64).sum();
-                        Some(Event {
-                            date: date_of(last)?,
-                            class: s.class,
-                            parties: s.parties,
-                            reports: u32::try_from(reports).unwrap_or(u32::MAX),
-                        })
-                    })
-                    .collect()
+                let (starts, each) = self.scopes[c];
+                let starts = day_number(starts);
+                let mut out = Vec::new();
+                for s in self.commitments[c].iter_mut() {
+                    s.merge();
+                    let upto = s.cells.partition_point(|cell| cell.0 <= end);
+                    let from = s.cells[..upto].partition_point(|cell| cell.0 < starts);
+                    let counted = s.cells[from..upto].iter().filter(|cell| cell.1 > 0);
+                    if each {
+                        out.extend(counted.filter_map(|&(day, n)| {
+                            Some(Event {
+                                date: date_of(day)?,
+                                class: s.class,
+                                parties: s.parties,
+                                reports: n as u32,
+                                days: 1,
+                            })
+                        }));
+                    } else if let Some(e) = series_event(s.class, s.parties, counted) {
+                        out.push(e);
+                    }
+                }
+                out
             })
             .collect()
     }
@@ -251,6 +280,7 @@ impl DailyTally {
                     class: s.class,
                     parties: s.parties,
                     reports: n as u32,
+                    days: 1,
                 })
             }));
         }

@@ -39,7 +39,9 @@ pub fn header(e: &Explanation<'_>) -> String {
         let _ = writeln!(
             out,
             "  {} evidence, {} talk, {} breaches",
-            s.evidence, s.talk, s.breaches
+            super::on_days(s.evidence, s.evidence_days),
+            super::on_days(s.talk, s.talk_days),
+            super::on_days(s.breaches, s.breach_days)
         );
     }
     out
@@ -282,13 +284,14 @@ fn field_line(field: &FieldCheck, report: &Report) -> String {
                 report.kind.as_str()
             )
         }
-        FieldCheck::Topics { topics, held } => {
+        FieldCheck::Topics { topics, all, held } => {
             let has = if report.topics.is_empty() {
                 "the report has no topics".to_string()
             } else {
                 format!("the report's topics are [{}]", report.topics.join(", "))
             };
-            format!("topics [{}]: {} — {has}", topics.join(", "), yes_no(*held))
+            let key = if *all { "all_topics" } else { "topics" };
+            format!("{key} [{}]: {} — {has}", topics.join(", "), yes_no(*held))
         }
         FieldCheck::Phrases {
             list,

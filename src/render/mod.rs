@@ -15,3 +15,13 @@ pub(crate) fn to_json(value: &impl serde::Serialize) -> String {
     s.push('\n');
     s
 }
+
+/// A count with its days, as pages and tables speak of incidents: "0", "1 on 1 day",
+/// "13 on 4 days" (one event that many outlets report is one day).
+pub(crate) fn on_days(reports: usize, days: usize) -> String {
+    match (reports, days) {
+        (0, _) => "0".into(),
+        (n, 1) => format!("{n} on 1 day"),
+        (n, d) => format!("{n} on {d} days"),
+    }
+}

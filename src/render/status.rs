@@ -47,6 +47,9 @@ struct JsonCommitment<'a> {
     evidence: usize,
     talk: usize,
     breaches: usize,
+    evidence_days: usize,
+    talk_days: usize,
+    breach_days: usize,
     parties: Vec<JsonParty<'a>>,
     reason: &'a str,
 }
@@ -87,6 +90,9 @@ pub fn json(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]
                         evidence: c.evidence,
                         talk: c.talk,
                         breaches: c.breaches,
+                        evidence_days: c.evidence_days,
+                        talk_days: c.talk_days,
+                        breach_days: c.breach_days,
                         parties: c
                             .parties
                             .iter()
@@ -234,9 +240,9 @@ pub fn markdown(
                 c.id,
                 or_dash(c.due),
                 or_dash(c.last_evidence),
-                c.evidence,
-                c.talk,
-                c.breaches,
+                super::on_days(c.evidence, c.evidence_days),
+                super::on_days(c.talk, c.talk_days),
+                super::on_days(c.breaches, c.breach_days),
                 md_escape(&c.reason)
             );
         }

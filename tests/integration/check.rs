@@ -285,3 +285,57 @@ fn warnings_are_located_and_strict_makes_them_fail() {
     assert_eq!(seed.code, 0, "{}", seed.stderr);
     assert_eq!(seed.stderr, "");
 }
+
+/// `all_topics` is a matcher field like the others: validated, listed in the messages that
+/// name the fields, and warned about where it makes `topics` say nothing.
+#[test]
+fn all_topics_is_validated_and_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\", \"TJK\"]\nsigned = 2021-01-01\n\n[[commitment]]\nid = \"m\"\ntitle = \"M\"\nwindow = \"1y\"\n[[commitment.evidence]]\n";
+    let file = dir.path().join("a.toml");
+    std::fs::write(&file, format!("{head}all_topics = []\n")).unwrap();
+    let r = run(pledgewatch().arg("check").arg("--rules").arg(dir.path()));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stderr.contains(&format!(
+            "{}:12:14: `all_topics` in evidence alternative 1 of commitment \"m\" is an empty list",
+            file.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(&file, format!("{head}all_topics = [\"military\", 3]\n")).unwrap();
+    let r = run(pledgewatch().arg("check").arg("--rules").arg(dir.path()));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(":12:"), "{}", r.stderr);
+    std::fs::write(&file, format!("{head}all_topics = []\ntopcs = [\"x\"]\n")).unwrap();
+    let r = run(pledgewatch().arg("check").arg("--rules").arg(dir.path()));
+    assert!(
+        r.stderr.contains("all_topics"),
+        "the known keys are listed: {}",
+        r.stderr
+    );
+    std::fs::write(
+        &file,
+        format!("{head}topics = [\"COOPERATE\", \"Military\"]\nall_topics = [\"military\", \"military\"]\n"),
+    )
+    .unwrap();
+    let r = run(pledgewatch().arg("check").arg("--rules").arg(dir.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"Military\" is in both `topics` and `all_topics`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"military\" is listed twice in `all_topics`")),
+        "{}",
+        r.stderr
+    );
+}

@@ -34,6 +34,7 @@ pub(super) const MATCHER_KEYS: &[&str] = &[
     "cameo",
     "kinds",
     "topics",
+    "all_topics",
     "keywords",
     "all_keywords",
     "not_keywords",
@@ -589,11 +590,13 @@ fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
             }
         }
     }
-    if let Some(list) = s.strings(p, "topics") {
-        m.topics = phrases(p, s, list, "topics")
-            .into_iter()
-            .map(|t| t.to_lowercase())
-            .collect();
+    for (key, target) in [("topics", &mut m.topics), ("all_topics", &mut m.all_topics)] {
+        if let Some(list) = s.strings(p, key) {
+            *target = phrases(p, s, list, key)
+                .into_iter()
+                .map(|t| t.to_lowercase())
+                .collect();
+        }
     }
     for (key, target) in [
         ("keywords", &mut m.keywords),

@@ -169,8 +169,10 @@ pub struct Matcher {
     pub cameo: Vec<String>,
     /// Report kinds.
     pub kinds: Vec<Kind>,
-    /// Topics, lower-cased.
+    /// Topics, lower-cased: the report must have one of them.
     pub topics: Vec<String>,
+    /// Topics, lower-cased: the report must have every one of them.
+    pub all_topics: Vec<String>,
     /// At least one phrase must occur.
     pub keywords: Vec<String>,
     /// Every phrase must occur.

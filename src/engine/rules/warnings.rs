@@ -20,6 +20,7 @@ pub(super) fn commitment(
     for section in evidence.iter().chain(breach) {
         repeats(p, section);
         contradictions(p, section);
+        topics_overlap(p, section);
     }
     for (section, m) in evidence.iter().zip(&c.evidence) {
         talk_only(p, section, m, c);
@@ -83,6 +84,29 @@ fn contradictions(p: &mut Problems<'_>, s: &Section<'_, '_>) {
                 &span,
                 format!(
                     "{entry:?} is in both `{key}` and `not_keywords` of {}: {means}",
+                    s.name
+                ),
+            );
+        }
+    }
+}
+
+/// A topic in both `topics` and `all_topics`: `all_topics` already requires it, so the
+/// `topics` list holds for every report the alternative can take.
+fn topics_overlap(p: &mut Problems<'_>, s: &Section<'_, '_>) {
+    let all: HashMap<String, String> = entries(p, s, "all_topics")
+        .into_iter()
+        .map(|(e, _)| (folded(&e), e))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    for (entry, span) in entries(p, s, "topics") {
+        if all.contains_key(&folded(&entry)) {
+            p.warn(
+                &span,
+                format!(
+                    "{entry:?} is in both `topics` and `all_topics` of {}: `all_topics` already requires it, so `topics` holds whenever the alternative can",
                     s.name
                 ),
             );
