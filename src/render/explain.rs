@@ -38,7 +38,7 @@ pub fn header(e: &Explanation<'_>) -> String {
         }
         let _ = writeln!(
             out,
-            "  {} evidence, {} talk, {} breaches",
+            "  evidence {}, talk {}, breaches {}",
             super::on_days(s.evidence, s.evidence_days),
             super::on_days(s.talk, s.talk_days),
             super::on_days(s.breaches, s.breach_days)

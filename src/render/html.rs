@@ -227,7 +227,7 @@ fn commitment_rows(
                     (timeline(as_of, c, s, h, &marks))
                 }
                 details {
-                    summary { (total) (if total == 1 { " report: " } else { " reports: " }) (super::on_days(s.evidence, s.evidence_days)) " evidence, " (super::on_days(s.talk, s.talk_days)) " talk, " (super::on_days(s.breaches, s.breach_days)) " breaches" (listed) }
+                    summary { (total) (if total == 1 { " report: " } else { " reports: " }) "evidence " (super::on_days(s.evidence, s.evidence_days)) ", talk " (super::on_days(s.talk, s.talk_days)) ", breaches " (super::on_days(s.breaches, s.breach_days)) (listed) }
                     ul {
                         @for m in marks {
                             li class=(m.class.as_str()) {

@@ -3,6 +3,7 @@
 mod check;
 mod corpus;
 mod daemon;
+mod datasets;
 mod docs;
 mod explain;
 mod faults;

@@ -405,7 +405,11 @@ impl<R: BufRead> Source for CsvSource<R> {
         }
         if fields_len > self.max {
             buf.truncate(start);
-            return Ok(Next::Refused(first, too_long_message(fields_len, self.max)));
+            let message = format!(
+                "record of {fields_len} bytes is longer than the limit of {} bytes; skipped",
+                self.max
+            );
+            return Ok(Next::Refused(first, message));
         }
         if at_end && quotes % 2 == 1 {
             buf.truncate(start);
