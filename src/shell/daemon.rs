@@ -953,7 +953,7 @@ impl Worker {
         let refused = problems.len();
         if counts.skipped > 0 {
             problems.push(format!(
-                "{} dataset row(s) skipped: their actors name no country (GDELT: no Actor1CountryCode or Actor2CountryCode)",
+                "{} row(s) skipped: no Actor1CountryCode or Actor2CountryCode (GDELT), or actors that name no country of the table (event datasets)",
                 counts.skipped
             ));
         }

@@ -43,9 +43,11 @@ fn json_has_exactly_the_spec_shape() {
     assert_eq!(
         ck,
         [
+            "breach_days",
             "breaches",
             "due",
             "evidence",
+            "evidence_days",
             "id",
             "last_breach",
             "last_evidence",
@@ -53,7 +55,8 @@ fn json_has_exactly_the_spec_shape() {
             "reason",
             "score",
             "status",
-            "talk"
+            "talk",
+            "talk_days"
         ]
     );
     assert_eq!(c["last_evidence"], serde_json::Value::Null);

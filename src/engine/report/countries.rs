@@ -153,8 +153,9 @@ fn on_word_boundaries(hay: &str, start: usize, end: usize) -> bool {
     let after = hay[end..].chars().next();
     let first = hay[start..].chars().next();
     let last = hay[..end].chars().next_back();
-    !(first.is_some_and(is_word) && before.is_some_and(is_word))
-        && !(last.is_some_and(is_word) && after.is_some_and(is_word))
+    let joined_before = first.is_some_and(is_word) && before.is_some_and(is_word);
+    let joined_after = last.is_some_and(is_word) && after.is_some_and(is_word);
+    !joined_before && !joined_after
 }
 
 #[cfg(test)]
