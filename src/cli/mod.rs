@@ -453,8 +453,7 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
         Ok(v) => v,
         Err(code) => return code,
     };
-    let events = standing.tally.status_events(as_of);
-    let statuses = evaluate_all(&set, &events, as_of);
+    let statuses = standing.tally.statuses(&set, as_of);
     let history = if format == Format::Html {
         standing.tally.history(&set, as_of)
     } else {

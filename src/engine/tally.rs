@@ -5,13 +5,14 @@
 //! hits.
 //!
 //! The statuses need even less (SPEC §4 reads, per class and party set, only the latest
-//! date in `[S, T]` and the number of reports there): [`DailyTally::status_events`] gives
+//! date in `[S, T]` and the number of reports there): [`DailyTally::statuses`] evaluates from
 //! one weighted event per series; the history needs every evidence and breach day, so
 //! [`DailyTally::events`] gives one commitment's cells at a time.
 
-use crate::engine::evaluate::Event;
+use crate::engine::evaluate::{AgreementStatus, Count, Event};
 use crate::engine::history::{AgreementHistory, history_from};
 use crate::engine::matcher::{Class, Hit};
+use crate::engine::replay::evaluate_all;
 use crate::engine::rules::RuleSet;
 use chrono::{Datelike, NaiveDate};
 
@@ -25,6 +26,8 @@ pub struct DailyTally {
     commitments: Vec<Vec<Series>>,
     /// Per commitment: its start `S` and whether it is followed up by each party.
     scopes: Vec<(NaiveDate, bool)>,
+    /// Per commitment: how many parties it has (the bits of its party sets).
+    parties: Vec<u32>,
     /// Per commitment: changed since the last [`DailyTally::take_changed`].
     changed: Vec<bool>,
 }
@@ -104,25 +107,67 @@ fn class_from(b: u8) -> Option<Class> {
     }
 }
 
-/// One event for a whole series of counted cells: dated the latest, weighted by the
-/// reports and days of all.
+/// A series' class, party set and counted cells.
+type Counted<'a> = (Class, u64, &'a [(u32, i32)]);
+
+/// The events of a commitment followed up by each of its `parties`: per class one for the
+/// whole commitment's counts, and one per party standing for every party set holding it.
+fn party_events(series: &[Counted<'_>], parties: u32) -> (Vec<Event>, [Count; 3]) {
+    let mut out = Vec::new();
+    let mut totals = [Count::default(); 3];
+    for (k, class) in [Class::Evidence, Class::Talk, Class::Breach]
+        .into_iter()
+        .enumerate()
+    {
+        let of_class = |bit: u64| {
+            series
+                .iter()
+                .filter(move |s| s.0 == class && (bit == 0 || s.1 & bit != 0))
+                .map(|s| s.2)
+        };
+        if let Some(e) = series_event(class, 0, of_class(0)) {
+            totals[k] = Count {
+                reports: e.reports as usize,
+                days: e.days as usize,
+            };
+        }
+        for i in 0..parties {
+            out.extend(series_event(class, 1u64 << i, of_class(1u64 << i)));
+        }
+    }
+    (out, totals)
+}
+
+/// One event for the counted cells of one or more series (each sorted by day): dated the
+/// latest day with reports, weighted by all their reports and their distinct days.
 fn series_event<'a>(
     class: Class,
     parties: u64,
-    cells: impl Iterator<Item = &'a (u32, i32)>,
+    series: impl IntoIterator<Item = &'a [(u32, i32)]>,
 ) -> Option<Event> {
-    let (mut last, mut reports, mut days) = (None, 0u64, 0u32);
-    for &(day, n) in cells {
-        last = Some(day);
-        reports += n as u64;
-        days += 1;
-    }
+    let lists: Vec<&[(u32, i32)]> = series.into_iter().collect();
+    let counted = || {
+        lists
+            .iter()
+            .flat_map(|cells| cells.iter().filter(|cell| cell.1 > 0))
+    };
+    let reports: u64 = counted().map(|cell| cell.1 as u64).sum();
+    let last = counted().map(|cell| cell.0).max()?;
+    // one series has one cell per day; several may share days
+    let days = if lists.len() == 1 {
+        counted().count()
+    } else {
+        let mut days: Vec<u32> = counted().map(|cell| cell.0).collect();
+        days.sort_unstable();
+        days.dedup();
+        days.len()
+    };
     Some(Event {
-        date: date_of(last?)?,
+        date: date_of(last)?,
         class,
         parties,
         reports: u32::try_from(reports).unwrap_or(u32::MAX),
-        days,
+        days: u32::try_from(days).unwrap_or(u32::MAX),
     })
 }
 
@@ -130,10 +175,17 @@ impl DailyTally {
     /// An empty tally for the commitments of `rules` (rule order over all agreements).
     pub fn new(rules: &RuleSet) -> DailyTally {
         let scopes = rules.scopes();
+        let parties = rules
+            .agreements
+            .iter()
+            .flat_map(|a| &a.commitments)
+            .map(|c| c.parties.len().min(64) as u32)
+            .collect();
         DailyTally {
             commitments: vec![Vec::new(); scopes.len()],
             changed: vec![false; scopes.len()],
             scopes,
+            parties,
         }
     }
 
@@ -229,41 +281,56 @@ impl DailyTally {
         out
     }
 
-    /// What evaluation at `as_of` needs: per commitment, one event per (class, party set)
-    /// with reports in `[S, as_of]`, dated its latest such day and weighted by their number
-    /// and their days. SPEC §4 reads nothing else, so the statuses and counts are those of
-    /// every report's events. (A commitment followed up by each party has several party
-    /// sets whose days may coincide: its counted cells are given one by one, so that each
-    /// day is counted once.)
-    pub fn status_events(&mut self, as_of: NaiveDate) -> Vec<Vec<Event>> {
+    /// The statuses of every agreement at `as_of`, equal to those of every report's events
+    /// (counts and days included), from one weighted event per series.
+    pub fn statuses(&mut self, rules: &RuleSet, as_of: NaiveDate) -> Vec<AgreementStatus> {
+        let (events, counts) = self.status_events(as_of);
+        let mut statuses = evaluate_all(rules, &events, as_of);
+        let all = statuses.iter_mut().flat_map(|a| a.commitments.iter_mut());
+        for (c, counts) in all.zip(counts) {
+            if let Some([evidence, talk, breaches]) = counts {
+                (c.evidence, c.evidence_days) = (evidence.reports, evidence.days);
+                (c.talk, c.talk_days) = (talk.reports, talk.days);
+                (c.breaches, c.breach_days) = (breaches.reports, breaches.days);
+            }
+        }
+        statuses
+    }
+
+    /// What evaluation at `as_of` needs (SPEC §4 reads, per scope, only the latest date in
+    /// `[S, as_of]` and the number of reports and days there). Per commitment: one event
+    /// per class and party set, dated its latest day and weighted by its reports and days.
+    /// A commitment followed up by each party gets one such event per class and *party*
+    /// instead (its party sets share days and reports: party `i`'s event stands for every
+    /// set holding it), with its own counts over all of them beside.
+    fn status_events(&mut self, as_of: NaiveDate) -> (Vec<Vec<Event>>, Vec<Option<[Count; 3]>>) {
         let end = day_number(as_of);
-        (0..self.commitments.len())
-            .map(|c| {
-                let (starts, each) = self.scopes[c];
-                let starts = day_number(starts);
-                let mut out = Vec::new();
-                for s in self.commitments[c].iter_mut() {
-                    s.merge();
-                    let upto = s.cells.partition_point(|cell| cell.0 <= end);
-                    let from = s.cells[..upto].partition_point(|cell| cell.0 < starts);
-                    let counted = s.cells[from..upto].iter().filter(|cell| cell.1 > 0);
-                    if each {
-                        out.extend(counted.filter_map(|&(day, n)| {
-                            Some(Event {
-                                date: date_of(day)?,
-                                class: s.class,
-                                parties: s.parties,
-                                reports: n as u32,
-                                days: 1,
-                            })
-                        }));
-                    } else if let Some(e) = series_event(s.class, s.parties, counted) {
-                        out.push(e);
-                    }
-                }
-                out
-            })
-            .collect()
+        let mut events = Vec::with_capacity(self.commitments.len());
+        let mut counts = Vec::with_capacity(self.commitments.len());
+        for c in 0..self.commitments.len() {
+            let (starts, each) = self.scopes[c];
+            let starts = day_number(starts);
+            let mut series: Vec<Counted<'_>> = Vec::new();
+            for s in self.commitments[c].iter_mut() {
+                s.merge();
+                let upto = s.cells.partition_point(|cell| cell.0 <= end);
+                let from = s.cells[..upto].partition_point(|cell| cell.0 < starts);
+                series.push((s.class, s.parties, &s.cells[from..upto]));
+            }
+            if !each {
+                let one = |(class, parties, cells): &Counted<'_>| {
+                    series_event(*class, *parties, [*cells])
+                };
+                events.push(series.iter().filter_map(one).collect());
+                counts.push(None);
+                continue;
+            }
+            let parties = self.parties.get(c).copied().unwrap_or(0);
+            let (out, totals) = party_events(&series, parties);
+            events.push(out);
+            counts.push(Some(totals));
+        }
+        (events, counts)
     }
 
     /// Every cell of commitment `c` as a weighted event (for its history).
@@ -486,13 +553,7 @@ keywords = ["border", "water"]
                     *i += n;
                     Some(s)
                 }).collect();
-                let quick = copy.status_events(as_of);
-                let got: Vec<_> = set.agreements.iter().scan(0, |i, a| {
-                    let n = a.commitments.len();
-                    let s = evaluate_agreement(a, &quick[*i..*i + n], as_of);
-                    *i += n;
-                    Some(s)
-                }).collect();
+                let got = copy.statuses(&set, as_of);
                 prop_assert_eq!(&got, &want);
                 let history = crate::engine::history::history_all(&set, &events, as_of);
                 prop_assert_eq!(copy.history(&set, as_of), history);

@@ -4,7 +4,7 @@
 
 use crate::engine::evaluate::AgreementStatus;
 use crate::engine::matcher::{CompiledRules, Hit, Scratch};
-use crate::engine::replay::{LatestMarks, evaluate_all};
+use crate::engine::replay::LatestMarks;
 use crate::engine::report::{Item, Location, Report};
 use crate::engine::rules::RuleSet;
 use crate::engine::tally::DailyTally;
@@ -998,8 +998,7 @@ impl Worker {
     fn evaluate(&mut self) {
         let started = std::time::Instant::now();
         let as_of = self.as_of();
-        let events = self.standing.tally.status_events(as_of);
-        let statuses = evaluate_all(&self.rules, &events, as_of);
+        let statuses = self.standing.tally.statuses(&self.rules, as_of);
         let (alerts, changes) = alert::transitions(
             &statuses,
             &self.states,
