@@ -47,7 +47,8 @@ for f in /usr/share/man/man1/pledgewatch.1.gz /usr/share/man/man1/pledgewatch-fe
          /usr/share/bash-completion/completions/pledgewatch /usr/share/zsh/vendor-completions/_pledgewatch \
          /usr/share/fish/vendor_completions.d/pledgewatch.fish /etc/pledgewatch/rules/kgz-tjk-2007.toml \
          /usr/lib/systemd/system/pledgewatch-fetch.timer /usr/share/doc/pledgewatch/copyright \
-         /usr/share/doc/pledgewatch/writing-rules.md /usr/share/doc/pledgewatch/examples/arm-aze-2020/rules/arm-aze-rus-2020.toml; do
+         /usr/share/doc/pledgewatch/writing-rules.md /usr/share/doc/pledgewatch/examples/arm-aze-2020/rules/arm-aze-rus-2020.toml \
+         /usr/share/doc/pledgewatch/reference.md /usr/share/doc/pledgewatch/examples/datasets/acled-kgz-tjk.csv; do
     inside test -s "$f" || fail "$f is missing"
 done
 inside zcat /usr/share/man/man1/pledgewatch.1.gz | grep -q '^\.TH pledgewatch 1' || fail "pledgewatch(1) is not a man page"

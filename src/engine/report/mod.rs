@@ -1,5 +1,5 @@
 //! Event reports (docs/reference.md, "Reports"): the model, its validation, and one reader
-//! per input format (the event datasets ACLED, UCDP GED, ICEWS and POLECAT in [`datasets`]).
+//! per input format (the event datasets ACLED, UCDP GED, ICEWS and POLECAT in `datasets`).
 //!
 //! Every format is first turned into a [`RawReport`] (field name, value, line), so that one
 //! function, [`Report::from_raw`], decides what a valid report is for all of them and names
