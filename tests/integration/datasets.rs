@@ -11,6 +11,17 @@ fn examples() -> PathBuf {
     root().join("examples/datasets")
 }
 
+/// Writes the example file `name` gzipped to `to`.
+fn gzip_example(name: &str, to: &Path) {
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(to).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&std::fs::read(examples().join(name)).unwrap())
+        .unwrap();
+    enc.finish().unwrap();
+}
+
 const ACLED_HEADER: &str = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,tags,timestamp\n";
 
 /// One ACLED-layout row (written for these tests) with the given id, date, event and
@@ -136,14 +147,7 @@ fn history_explain_and_rule_tests_read_the_datasets() {
 #[test]
 fn compressed_exports_are_read_like_plain_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let gz = dir.path().join("acled.csv.gz");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::default(),
-    );
-    enc.write_all(&std::fs::read(examples().join("acled-kgz-tjk.csv")).unwrap())
-        .unwrap();
-    enc.finish().unwrap();
+    gzip_example("acled-kgz-tjk.csv", &dir.path().join("acled.csv.gz"));
     let zip_path = dir.path().join("events.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     for name in [
@@ -332,13 +336,7 @@ fn the_daemon_takes_the_datasets_and_its_ledger_agrees_with_replay() {
         );
     }
     let gz = d.path("inbox/.acled.csv.gz.tmp");
-    let mut enc = flate2::write::GzEncoder::new(
-        std::fs::File::create(&gz).unwrap(),
-        flate2::Compression::default(),
-    );
-    enc.write_all(&std::fs::read(examples().join("acled-kgz-tjk.csv")).unwrap())
-        .unwrap();
-    enc.finish().unwrap();
+    gzip_example("acled-kgz-tjk.csv", &gz);
     std::fs::rename(&gz, d.path("inbox/acled.csv.gz")).unwrap();
     let huge = format!("\"{}\"", "x".repeat(200_000));
     let big = format!(

@@ -145,17 +145,20 @@ pub fn read_from<S, T: Send>(
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
 ) {
+    let r = Reading {
+        path,
+        threads,
+        limits,
+        init,
+        map,
+    };
     if !matches!(format, Format::Gdelt | Format::Markdown) {
-        return read_format(path, format, reader, threads, limits, init, map, each);
+        return r.read_format(format, reader, each);
     }
     let mut first = Vec::new();
     let first_line = match read_line_bounded(&mut reader, &mut first, limits.max_line) {
         Ok(line) => line,
-        Err(e) => {
-            let message = format!("read error in line 1: {e}");
-            let item = Item::Rejected(Rejection::new(path, Location::File, None, message));
-            return each(map(&mut init(), item));
-        }
+        Err(e) => return r.refuse_file(Err(format!("read error in line 1: {e}")), each),
     };
     if let Line::TooLong(len) = first_line {
         // the first line is gone (never held): it is refused, and the rest read as usual
@@ -163,32 +166,111 @@ pub fn read_from<S, T: Send>(
         if format == Format::Markdown {
             return;
         }
-        let records = Records::Gdelt;
         let source = LineSource::new(reader, limits.max_line, 1);
-        let result = read_records(path, records, source, threads, limits, init, map, each);
-        return refuse_file(path, result, init, map, each);
+        let result = r.read_records(Records::Gdelt, source, each);
+        return r.refuse_file(result, each);
     }
     match datasets::detect(&first) {
         Detected::Dataset(header) => {
             let records = Records::Dataset(&header);
             let result = if header.dataset.is_csv() {
                 let source = CsvSource::new(reader, limits.max_line, 1);
-                read_records(path, records, source, threads, limits, init, map, each)
+                r.read_records(records, source, each)
             } else {
                 let source = LineSource::new(reader, limits.max_line, 1);
-                read_records(path, records, source, threads, limits, init, map, each)
+                r.read_records(records, source, each)
             };
-            refuse_file(path, result, init, map, each);
+            r.refuse_file(result, each);
         }
         Detected::Partial(note) => {
             // a refusal of the file or its first line says why it was not read as a dataset
             let noted = |state: &mut S, item: Item| map(state, with_note(item, &note));
             let reader = std::io::Cursor::new(first).chain(reader);
-            read_format(path, format, reader, threads, limits, init, &noted, each);
+            Reading { map: &noted, ..r }.read_format(format, reader, each);
         }
         Detected::None => {
             let reader = std::io::Cursor::new(first).chain(reader);
-            read_format(path, format, reader, threads, limits, init, map, each);
+            r.read_format(format, reader, each);
+        }
+    }
+}
+
+/// One file's reading: its name in messages, the threads and limits, and how each item
+/// becomes a `T` (with per-thread state `S`).
+struct Reading<'a, S, T> {
+    path: &'a Path,
+    threads: usize,
+    limits: Limits,
+    init: &'a (dyn Fn() -> S + Sync),
+    map: &'a (dyn Fn(&mut S, Item) -> T + Sync),
+}
+
+impl<S, T: Send> Reading<'_, S, T> {
+    /// Reads `reader` as `format`, with no look at a dataset header.
+    fn read_format(&self, format: Format, reader: impl BufRead + Send, each: &mut dyn FnMut(T)) {
+        let (path, map) = (self.path, self.map);
+        let result = match format {
+            Format::Toml | Format::Markdown => {
+                read_single(path, format, reader).map(|item| each(map(&mut (self.init)(), item)))
+            }
+            Format::Json => {
+                let mut state = (self.init)();
+                let mut on_value = |n: usize, v: serde_json::Value| {
+                    let item = from_raw(path, Location::Record(n), json::raw_report(v));
+                    each(map(&mut state, item));
+                };
+                let depth_limited = json::DepthLimited::new(reader, self.limits.max_depth);
+                json::read_document(depth_limited, &mut on_value)
+            }
+            Format::JsonLines | Format::Gdelt => {
+                let records = if format == Format::Gdelt {
+                    Records::Gdelt
+                } else {
+                    Records::JsonLines
+                };
+                let source = LineSource::new(reader, self.limits.max_line, 0);
+                self.read_records(records, source, each)
+            }
+        };
+        self.refuse_file(result, each);
+    }
+
+    /// A read that failed part way refuses the file (what was read before stays read).
+    fn refuse_file(&self, result: Result<(), String>, each: &mut dyn FnMut(T)) {
+        if let Err(message) = result {
+            let item = Item::Rejected(Rejection::new(self.path, Location::File, None, message));
+            each((self.map)(&mut (self.init)(), item));
+        }
+    }
+
+    /// Reads every record of `source` as `records` says, on `threads` threads when more
+    /// than one.
+    fn read_records(
+        &self,
+        records: Records<'_>,
+        mut source: impl Source + Send,
+        each: &mut dyn FnMut(T),
+    ) -> Result<(), String> {
+        if self.threads > 1 {
+            return self.read_parallel(records, source, each);
+        }
+        let mut state = (self.init)();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let item = match source.next(&mut buf)? {
+                Next::End => return Ok(()),
+                Next::Read(n) => record_item(self.path, records, n, &buf, self.limits.max_depth),
+                Next::Refused(n, why) => Some(Item::Rejected(Rejection::new(
+                    self.path,
+                    Location::Line(n),
+                    None,
+                    why,
+                ))),
+            };
+            if let Some(item) = item {
+                each((self.map)(&mut state, item));
+            }
         }
     }
 }
@@ -201,62 +283,6 @@ fn with_note(item: Item, note: &str) -> Item {
             Item::Rejected(r)
         }
         other => other,
-    }
-}
-
-/// Reads `reader` as `format`, with no look at a dataset header.
-#[allow(clippy::too_many_arguments)]
-fn read_format<S, T: Send>(
-    path: &Path,
-    format: Format,
-    reader: impl BufRead + Send,
-    threads: usize,
-    limits: Limits,
-    init: &(dyn Fn() -> S + Sync),
-    map: &(dyn Fn(&mut S, Item) -> T + Sync),
-    each: &mut dyn FnMut(T),
-) {
-    let result = match format {
-        Format::Toml | Format::Markdown => {
-            read_single(path, format, reader).map(|item| each(map(&mut init(), item)))
-        }
-        Format::Json => {
-            let mut state = init();
-            let mut on_value = |n: usize, v: serde_json::Value| {
-                each(map(
-                    &mut state,
-                    from_raw(path, Location::Record(n), json::raw_report(v)),
-                ));
-            };
-            json::read_document(
-                json::DepthLimited::new(reader, limits.max_depth),
-                &mut on_value,
-            )
-        }
-        Format::JsonLines | Format::Gdelt => {
-            let records = if format == Format::Gdelt {
-                Records::Gdelt
-            } else {
-                Records::JsonLines
-            };
-            let source = LineSource::new(reader, limits.max_line, 0);
-            read_records(path, records, source, threads, limits, init, map, each)
-        }
-    };
-    refuse_file(path, result, init, map, each);
-}
-
-/// A read that failed part way refuses the file (what was read before stays read).
-fn refuse_file<S, T>(
-    path: &Path,
-    result: Result<(), String>,
-    init: &(dyn Fn() -> S + Sync),
-    map: &(dyn Fn(&mut S, Item) -> T + Sync),
-    each: &mut dyn FnMut(T),
-) {
-    if let Err(message) = result {
-        let item = Item::Rejected(Rejection::new(path, Location::File, None, message));
-        each(map(&mut init(), item));
     }
 }
 
@@ -421,41 +447,6 @@ impl<R: BufRead> Source for CsvSource<R> {
         }
         datasets::encode_record(buf, &self.ends);
         Ok(Next::Read(first))
-    }
-}
-
-/// Reads every record of `source` as `records` says, on `threads` threads when more than
-/// one.
-#[allow(clippy::too_many_arguments)]
-fn read_records<S, T: Send>(
-    path: &Path,
-    records: Records<'_>,
-    mut source: impl Source + Send,
-    threads: usize,
-    limits: Limits,
-    init: &(dyn Fn() -> S + Sync),
-    map: &(dyn Fn(&mut S, Item) -> T + Sync),
-    each: &mut dyn FnMut(T),
-) -> Result<(), String> {
-    if threads > 1 {
-        return read_parallel(path, records, source, threads, limits, init, map, each);
-    }
-    let mut state = init();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match source.next(&mut buf)? {
-            Next::End => return Ok(()),
-            Next::Read(n) => {
-                if let Some(item) = record_item(path, records, n, &buf, limits.max_depth) {
-                    each(map(&mut state, item));
-                }
-            }
-            Next::Refused(n, message) => {
-                let item = Item::Rejected(Rejection::new(path, Location::Line(n), None, message));
-                each(map(&mut state, item));
-            }
-        }
     }
 }
 
@@ -639,65 +630,65 @@ impl Batch {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_parallel<S, T: Send>(
-    path: &Path,
-    records: Records<'_>,
-    mut source: impl Source + Send,
-    threads: usize,
-    limits: Limits,
-    init: &(dyn Fn() -> S + Sync),
-    map: &(dyn Fn(&mut S, Item) -> T + Sync),
-    each: &mut dyn FnMut(T),
-) -> Result<(), String> {
-    let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(threads * 2);
-    let batch_rx = Mutex::new(batch_rx);
-    let (result_tx, result_rx) = mpsc::sync_channel::<(usize, Vec<T>)>(threads * 2);
-    std::thread::scope(|scope| {
-        let producer = scope.spawn(move || -> Result<(), String> {
-            for seq in 0.. {
-                let mut batch = Batch::new(seq);
-                let eof = batch.fill(&mut source)?;
-                if (!batch.ends.is_empty() && batch_tx.send(batch).is_err()) || eof {
-                    break;
-                }
-            }
-            Ok(())
-        });
-        for _ in 0..threads {
-            let result_tx = result_tx.clone();
-            let batch_rx = &batch_rx;
-            scope.spawn(move || {
-                let mut state = init();
-                loop {
-                    let next = batch_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok(batch)) = next else { return };
-                    let out = batch
-                        .items(path, records, limits.max_depth)
-                        .into_iter()
-                        .map(|item| map(&mut state, item))
-                        .collect();
-                    if result_tx.send((batch.seq, out)).is_err() {
-                        return;
+impl<S, T: Send> Reading<'_, S, T> {
+    /// Cuts records on this thread and parses and maps them on `threads` workers, handing
+    /// the results on in file order; a few batches are in flight at once.
+    fn read_parallel(
+        &self,
+        records: Records<'_>,
+        mut source: impl Source + Send,
+        each: &mut dyn FnMut(T),
+    ) -> Result<(), String> {
+        let threads = self.threads;
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(threads * 2);
+        let batch_rx = Mutex::new(batch_rx);
+        let (result_tx, result_rx) = mpsc::sync_channel::<(usize, Vec<T>)>(threads * 2);
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(move || -> Result<(), String> {
+                for seq in 0.. {
+                    let mut batch = Batch::new(seq);
+                    let eof = batch.fill(&mut source)?;
+                    if (!batch.ends.is_empty() && batch_tx.send(batch).is_err()) || eof {
+                        break;
                     }
                 }
+                Ok(())
             });
-        }
-        drop(result_tx);
-        // Hand results on in batch order.
-        let mut pending: BTreeMap<usize, Vec<T>> = BTreeMap::new();
-        let mut next = 0;
-        for (seq, out) in result_rx.iter() {
-            pending.insert(seq, out);
-            while let Some(out) = pending.remove(&next) {
-                out.into_iter().for_each(&mut *each);
-                next += 1;
+            for _ in 0..threads {
+                let result_tx = result_tx.clone();
+                let batch_rx = &batch_rx;
+                scope.spawn(move || {
+                    let mut state = (self.init)();
+                    loop {
+                        let next = batch_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok(batch)) = next else { return };
+                        let out = batch
+                            .items(self.path, records, self.limits.max_depth)
+                            .into_iter()
+                            .map(|item| (self.map)(&mut state, item))
+                            .collect();
+                        if result_tx.send((batch.seq, out)).is_err() {
+                            return;
+                        }
+                    }
+                });
             }
-        }
-        producer
-            .join()
-            .unwrap_or_else(|_| Err("reader thread failed".into()))
-    })
+            drop(result_tx);
+            // Hand results on in batch order.
+            let mut pending: BTreeMap<usize, Vec<T>> = BTreeMap::new();
+            let mut next = 0;
+            for (seq, out) in result_rx.iter() {
+                pending.insert(seq, out);
+                while let Some(out) = pending.remove(&next) {
+                    out.into_iter().for_each(&mut *each);
+                    next += 1;
+                }
+            }
+            producer
+                .join()
+                .unwrap_or_else(|_| Err("reader thread failed".into()))
+        })
+    }
 }
 
 fn from_raw(path: &Path, location: Location, raw: Result<RawReport, String>) -> Item {
