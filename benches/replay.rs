@@ -483,7 +483,7 @@ fn stemmed(p: &str) -> String {
     }
 }
 
-/// Writes the rules; with `stems`, every third phrase ends in a stem (SPEC §2).
+/// Writes the rules; with `stems`, every third phrase ends in a stem (docs/reference.md, Rule files).
 fn write_rules(
     dir: &Path,
     commitments: usize,

@@ -103,7 +103,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Check what rules must say on given reports: test files of expectations (SPEC §5).
+    /// Check what rules must say on given reports: test files of expectations (docs/reference.md, Commands).
     Test {
         /// Test files (TOML: rules, reports, [[report]], [[expect]]).
         #[arg(required = true)]

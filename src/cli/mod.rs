@@ -300,7 +300,7 @@ pub enum Source<'a> {
 }
 
 /// `pledgewatch history`: every commitment's status as change points from its start to
-/// `as_of` (SPEC §5), or with `every` the status at the end of each period.
+/// `as_of` (docs/reference.md, Commands), or with `every` the status at the end of each period.
 pub fn history(
     source: Source<'_>,
     as_of: NaiveDate,
@@ -412,7 +412,7 @@ fn ledger_view(
 }
 
 /// The config, the rules, the ledger's tally and marks under them, and its report counts
-/// (SPEC §5): what `status` and `history --config` read. The tally is the one the daemon
+/// (docs/reference.md, Commands): what `status` and `history --config` read. The tally is the one the daemon
 /// keeps when it was counted with the same rules; else it is counted from the stored
 /// reports now (slower: the rules on disk are not those the daemon runs).
 fn ledger_standing(
@@ -480,7 +480,7 @@ pub fn status(config_flag: Option<&Path>, as_of: NaiveDate, format: Format) -> u
 }
 
 /// Where the GDELT feed stands (`STATE/feed/gdelt.json`), for `status` in text and
-/// Markdown; nothing when the feed never ran. (The JSON keeps the shape of SPEC §5.)
+/// Markdown; nothing when the feed never ran. (The JSON keeps the shape of docs/reference.md, Commands.)
 fn feed_lines(config: &Config, format: Format) -> String {
     let path = config.state_dir.join("feed/gdelt.json");
     if !path.exists() {
@@ -753,7 +753,7 @@ fn row_filter(config: &Config) -> Result<crate::feed::gdelt::RowFilter, u8> {
     })
 }
 
-/// `pledgewatch fetch gdelt`: one run of the GDELT feed (SPEC §7). Exit 0 when every slot
+/// `pledgewatch fetch gdelt`: one run of the GDELT feed (docs/reference.md, The GDELT feed). Exit 0 when every slot
 /// in range is done or given up, 75 when some are left for a later run (or another run
 /// holds the lock), 78 on a bad config or rules, 1 when the books cannot be kept.
 pub fn fetch_gdelt(
@@ -836,7 +836,7 @@ pub fn fetch_gdelt(
     }
 }
 
-/// `pledgewatch test FILE...` (SPEC §5): every expectation of every file checked; each
+/// `pledgewatch test FILE...` (docs/reference.md, Commands): every expectation of every file checked; each
 /// differing field printed as `FILE:LINE: TARGET at AS_OF: expected ..., got ... (REASON)`,
 /// then `N passed, M failed`. Exit 0 when all pass, 1 when any fails, 2 when a test file or
 /// its rules are invalid.

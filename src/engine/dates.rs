@@ -1,4 +1,4 @@
-//! Calendar dates and the `<n><unit>` durations of SPEC §2.
+//! Calendar dates and the `<n><unit>` durations of docs/reference.md, Rule files.
 //!
 //! Durations mix calendar units (months, years) with fixed ones (weeks, days), so they are
 //! kept as two counts and added to a date the way the spec fixes: months first, clamped to

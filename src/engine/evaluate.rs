@@ -1,4 +1,4 @@
-//! The status semantics of SPEC §4: pure functions of a commitment, the dated hits of its
+//! The status semantics of docs/reference.md, Statuses: pure functions of a commitment, the dated hits of its
 //! reports, and an as-of date.
 
 use crate::engine::matcher::Class;
@@ -297,7 +297,7 @@ pub fn party_events(events: &[Event], i: usize) -> Vec<Event> {
         .collect()
 }
 
-/// The SPEC §4 rules for one actor scope. `who` names the parties in the reason.
+/// The docs/reference.md, Statuses rules for one actor scope. `who` names the parties in the reason.
 fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[String]) -> PartyStatus {
     let start = c.starts;
     let in_range = |e: &&Event| e.date >= start && e.date <= as_of;
@@ -342,7 +342,7 @@ fn party_status(c: &Commitment, events: &[Event], as_of: NaiveDate, who: &[Strin
     }
 }
 
-/// The status at one as-of date and the dates it hangs on: the rules of SPEC §4 once the
+/// The status at one as-of date and the dates it hangs on: the rules of docs/reference.md, Statuses once the
 /// latest evidence `L` and breach `B` (both within `[S, as_of]`) are known. The history
 /// uses it too, so both agree by construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -357,7 +357,7 @@ pub struct Verdict {
     pub breach_until: Option<NaiveDate>,
 }
 
-/// SPEC §4 for one actor scope, given `L` and `B`.
+/// docs/reference.md, Statuses for one actor scope, given `L` and `B`.
 pub fn verdict(
     c: &Commitment,
     last_evidence: Option<NaiveDate>,

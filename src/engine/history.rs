@@ -1,4 +1,4 @@
-//! History (SPEC §5): the status of a commitment as a function of the as-of date, given as
+//! History (docs/reference.md, History): the status of a commitment as a function of the as-of date, given as
 //! its change points. Pure: events and dates in, change points out.
 //!
 //! Between two of its events a commitment's latest evidence `L` and latest breach `B` stay
@@ -111,7 +111,7 @@ pub fn commitment_history(c: &Commitment, events: &[Event], as_of: NaiveDate) ->
     }
 }
 
-/// The change points of one actor scope (SPEC §4 at every day from `S` to `as_of`).
+/// The change points of one actor scope (docs/reference.md, Statuses at every day from `S` to `as_of`).
 fn scope_changes(c: &Commitment, events: &[Event], as_of: NaiveDate) -> Vec<Change> {
     let start = c.starts;
     if start > as_of {
@@ -156,7 +156,7 @@ fn scope_changes(c: &Commitment, events: &[Event], as_of: NaiveDate) -> Vec<Chan
     }
 }
 
-/// The worst party's status at every day, as change points (SPEC §4: `breached` >
+/// The worst party's status at every day, as change points (docs/reference.md, Statuses: `breached` >
 /// `paper_tiger` > `overdue` > `pending` > `on_track` > `fulfilled`).
 fn worst_of(parties: &[(String, Vec<Change>)]) -> Vec<Change> {
     let mut days: Vec<NaiveDate> = parties
@@ -239,7 +239,7 @@ pub fn period_ends(first: NaiveDate, as_of: NaiveDate, every: Every) -> Vec<Naiv
 }
 
 /// The agreement's score on `day` from its commitments' statuses: the mean of the scored
-/// ones (SPEC §4), none when none is scored.
+/// ones (docs/reference.md, Statuses), none when none is scored.
 pub fn score_on(agreement: &AgreementHistory, day: NaiveDate) -> Option<f64> {
     let scores: Vec<f64> = agreement
         .commitments
@@ -403,7 +403,7 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
-        /// The history agrees with the one-instant evaluation (SPEC §4) at every probed day.
+        /// The history agrees with the one-instant evaluation (docs/reference.md, Statuses) at every probed day.
         #[test]
         fn history_agrees_with_evaluation_every_day(
             timing in any_timing(),

@@ -4,7 +4,7 @@
 //!
 //! Rules ([`rules`]) say what each commitment expects; reports ([`report`]) are parsed
 //! from bytes; [`matcher`] compiles every rule into one automaton and finds each report's
-//! evidence, talk and breaches; [`evaluate`] applies SPEC §4 at one date and [`history`]
+//! evidence, talk and breaches; [`evaluate`] applies docs/reference.md, Statuses at one date and [`history`]
 //! at every date; [`replay`] reduces reports to what evaluation needs.
 
 pub mod dates;

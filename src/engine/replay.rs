@@ -10,7 +10,7 @@ use crate::engine::rules::RuleSet;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
-/// SPEC §5 `reports` counts.
+/// docs/reference.md, JSON output `reports` counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReportCounts {
     /// Distinct reports taken.
@@ -46,7 +46,7 @@ impl EvidenceSet {
         self.skipped += skipped;
     }
 
-    /// The SPEC §5 counts.
+    /// The docs/reference.md, JSON output counts.
     pub fn counts(&self) -> ReportCounts {
         ReportCounts {
             read: self.by_id.len(),
@@ -297,11 +297,11 @@ pub fn evaluate_all(
 }
 
 /// What a replay of any size keeps per commitment for one as-of date `T`: the number of
-/// distinct reports per (day, class, party mask). Evaluation (SPEC §4) and the history up to
+/// distinct reports per (day, class, party mask). Evaluation (docs/reference.md, Statuses) and the history up to
 /// `T` need no more, and a day of a commitment costs the same whether one report hit it or
 /// a thousand. What can never matter at `T` is not kept at all: hits dated outside the
 /// commitment's counted dates `[S, T]`, and the party mask of a commitment not followed
-/// up by each party. (Talk keeps its days: the counts of SPEC §4 include `talk_days`.)
+/// up by each party. (Talk keeps its days: the counts of docs/reference.md, Statuses include `talk_days`.)
 ///
 /// Memory: 16 bytes per distinct (commitment, day, class, party mask) — at most
 /// 2 × days × party masks per commitment — and at most 1.25 times that between

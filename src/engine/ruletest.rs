@@ -1,4 +1,4 @@
-//! Rule tests (SPEC §5 `pledgewatch test`): what a rule set must say on given reports, as
+//! Rule tests (docs/reference.md, Rule tests `pledgewatch test`): what a rule set must say on given reports, as
 //! `promtool test rules` does for alert rules. Parsing a test file and checking its
 //! expectations against statuses are pure; reading the files is the shell's.
 

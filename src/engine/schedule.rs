@@ -1,4 +1,4 @@
-//! Cron expressions for `cadence` and the daemon's schedules (SPEC §2).
+//! Cron expressions for `cadence` and the daemon's schedules (docs/reference.md, Rule files).
 //!
 //! The `cron` crate's grammar is the reference (seconds first, day-of-week 1-7 = Sunday to
 //! Saturday). A classic 5-field crontab line is accepted too and translated: second 0 is
@@ -51,7 +51,7 @@ impl Cron {
         self.schedule.after(&t).next()
     }
 
-    /// The date of the first fire time that falls on a day after `date` (SPEC §4 cadence due).
+    /// The date of the first fire time that falls on a day after `date` (docs/reference.md, Statuses cadence due).
     pub fn first_day_after(&self, date: NaiveDate) -> Option<NaiveDate> {
         let end_of_day = date
             .and_time(NaiveTime::from_hms_opt(23, 59, 59)?)

@@ -4,7 +4,7 @@
 //! re-matches them; its size is set by commitments × days with reports, not by reports or
 //! hits.
 //!
-//! The statuses need even less (SPEC §4 reads, per class and party set, only the latest
+//! The statuses need even less (docs/reference.md, Statuses reads, per class and party set, only the latest
 //! date in `[S, T]` and the number of reports there): [`DailyTally::statuses`] evaluates from
 //! one weighted event per series; the history needs every evidence and breach day, so
 //! [`DailyTally::events`] gives one commitment's cells at a time.
@@ -145,23 +145,35 @@ fn series_event<'a>(
     parties: u64,
     series: impl IntoIterator<Item = &'a [(u32, i32)]>,
 ) -> Option<Event> {
-    let lists: Vec<&[(u32, i32)]> = series.into_iter().collect();
-    let counted = || {
-        lists
+    let lists: Vec<&[(u32, i32)]> = series.into_iter().filter(|l| !l.is_empty()).collect();
+    let (mut reports, mut last, mut days) = (0u64, None, 0usize);
+    // one series has one cell per day; several may share days: a bit per day marks them
+    let first = lists.iter().map(|l| l[0].0).min()?;
+    let mut seen: Vec<u64> = Vec::new();
+    if lists.len() > 1 {
+        let end = lists
             .iter()
-            .flat_map(|cells| cells.iter().filter(|cell| cell.1 > 0))
-    };
-    let reports: u64 = counted().map(|cell| cell.1 as u64).sum();
-    let last = counted().map(|cell| cell.0).max()?;
-    // one series has one cell per day; several may share days
-    let days = if lists.len() == 1 {
-        counted().count()
-    } else {
-        let mut days: Vec<u32> = counted().map(|cell| cell.0).collect();
-        days.sort_unstable();
-        days.dedup();
-        days.len()
-    };
+            .map(|l| l[l.len() - 1].0)
+            .max()
+            .unwrap_or(first);
+        seen = vec![0; (end - first) as usize / 64 + 1];
+    }
+    for &(day, n) in lists.iter().flat_map(|l| l.iter()) {
+        if n <= 0 {
+            continue;
+        }
+        reports += n as u64;
+        last = last.max(Some(day));
+        if seen.is_empty() {
+            days += 1;
+        } else {
+            let at = (day - first) as usize;
+            let bit = 1u64 << (at % 64);
+            days += usize::from(seen[at / 64] & bit == 0);
+            seen[at / 64] |= bit;
+        }
+    }
+    let last = last?;
     Some(Event {
         date: date_of(last)?,
         class,
@@ -297,7 +309,7 @@ impl DailyTally {
         statuses
     }
 
-    /// What evaluation at `as_of` needs (SPEC §4 reads, per scope, only the latest date in
+    /// What evaluation at `as_of` needs (docs/reference.md, Statuses reads, per scope, only the latest date in
     /// `[S, as_of]` and the number of reports and days there). Per commitment: one event
     /// per class and party set, dated its latest day and weighted by its reports and days.
     /// A commitment followed up by each party gets one such event per class and *party*

@@ -1,4 +1,4 @@
-//! One run of `pledgewatch fetch gdelt` (SPEC §7): the I/O around [`super::gdelt`].
+//! One run of `pledgewatch fetch gdelt` (docs/reference.md, The GDELT feed): the I/O around [`super::gdelt`].
 //!
 //! Per slot, oldest first: download the events archive, check its size and MD5 against the
 //! list, unpack it with a bound, keep the rows the filter wants, and write them into the

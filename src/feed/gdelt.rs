@@ -1,4 +1,4 @@
-//! The GDELT 2.0 feed without I/O (SPEC §7): 15-minute slots, the lines of
+//! The GDELT 2.0 feed without I/O (docs/reference.md, The GDELT feed): 15-minute slots, the lines of
 //! `lastupdate.txt` / `masterfilelist.txt`, the row filter, and the record of which slots
 //! are done, given up or waiting for a retry — with the decisions taken on them. Times are
 //! arguments, never the clock.

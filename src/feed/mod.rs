@@ -1,4 +1,4 @@
-//! Feeds that keep the inbox filled by themselves (SPEC §7).
+//! Feeds that keep the inbox filled by themselves (docs/reference.md, The GDELT feed).
 //!
 //! A feed run fetches published event files, keeps the rows that concern the rules, and
 //! writes them into the inbox the way a person would drop a file there: under a hidden

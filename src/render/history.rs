@@ -1,4 +1,4 @@
-//! Rendering histories (SPEC §5 `history`): the JSON of change points, the change points for
+//! Rendering histories (docs/reference.md, History `history`): the JSON of change points, the change points for
 //! people (text, Markdown, CSV), and the compliance-cycle table of `--every`.
 
 use super::to_json;
@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 pub enum HistoryFormat {
     /// Lines for people.
     Text,
-    /// One JSON object (SPEC §5).
+    /// One JSON object (docs/reference.md, History).
     Json,
     /// Comma-separated values.
     Csv,
@@ -66,7 +66,7 @@ fn json_changes(changes: &[Change]) -> Vec<JsonChange> {
         .collect()
 }
 
-/// The SPEC §5 history object: change points per commitment (and party).
+/// The docs/reference.md, History history object: change points per commitment (and party).
 pub fn json(as_of: NaiveDate, counts: ReportCounts, history: &[AgreementHistory]) -> String {
     to_json(&JsonHistory {
         as_of: as_of.to_string(),

@@ -1,4 +1,4 @@
-//! The HTML scorecard (SPEC §5): one self-contained page — inline CSS and SVG, no external
+//! The HTML scorecard (docs/reference.md, History): one self-contained page — inline CSS and SVG, no external
 //! resources, no script — per agreement its title, parties, signature date, score, a
 //! summary bar and the table of commitments, each with a timeline strip of its history
 //! from its start to the as-of date. Built with maud, which escapes every text it is given;
@@ -199,7 +199,7 @@ fn commitment_rows(
     history: Option<&CommitmentHistory>,
     marks: &[Mark],
 ) -> Markup {
-    // the reports that count: dated from the start to the as-of date (SPEC §4); the
+    // the reports that count: dated from the start to the as-of date (docs/reference.md, Statuses); the
     // latest MARKS_LISTED of them are listed and marked, the counts cover them all
     let mut marks: Vec<&Mark> = marks
         .iter()

@@ -1,4 +1,4 @@
-//! Rendering statuses: the JSON of SPEC §5, a text table for people at a terminal, and a
+//! Rendering statuses: the JSON of docs/reference.md, JSON output, a text table for people at a terminal, and a
 //! Markdown report for analysts to paste.
 
 use crate::engine::evaluate::{AgreementStatus, Status};
@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 pub enum Format {
     /// A table for people.
     Text,
-    /// One JSON object (SPEC §5).
+    /// One JSON object (docs/reference.md, JSON output).
     Json,
     /// A Markdown report.
     Markdown,
@@ -66,7 +66,7 @@ fn date(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
-/// The SPEC §5 JSON object, pretty-printed.
+/// The docs/reference.md, JSON output JSON object, pretty-printed.
 pub fn json(as_of: NaiveDate, counts: ReportCounts, statuses: &[AgreementStatus]) -> String {
     let out = JsonOutput {
         as_of: as_of.to_string(),

@@ -1,4 +1,4 @@
-//! The daemon's configuration file (SPEC §6). `check --config` reads it to find the rules.
+//! The daemon's configuration file (docs/reference.md, Configuration). `check --config` reads it to find the rules.
 
 use crate::engine::dates::{Interval, parse_interval, parse_size};
 use crate::engine::problem::Problem;
@@ -44,7 +44,7 @@ pub struct Config {
     pub settle: std::time::Duration,
     /// Safety-net rescan period.
     pub rescan_interval: std::time::Duration,
-    /// The GDELT feed (`[feed.gdelt]`, SPEC §7).
+    /// The GDELT feed (`[feed.gdelt]`, docs/reference.md, The GDELT feed).
     pub gdelt: GdeltFeed,
 }
 
@@ -59,7 +59,7 @@ pub enum PartyFilter {
     List(Vec<String>),
 }
 
-/// The settings of `pledgewatch fetch gdelt` (SPEC §7).
+/// The settings of `pledgewatch fetch gdelt` (docs/reference.md, The GDELT feed).
 #[derive(Debug, Clone)]
 pub struct GdeltFeed {
     /// The folder holding `lastupdate.txt` and `masterfilelist.txt`, ending in `/`.

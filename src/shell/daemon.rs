@@ -1027,7 +1027,7 @@ impl Worker {
         self.scorecard_due && std::time::Instant::now() >= self.scorecard_next
     }
 
-    /// Replaces `STATE/scorecard.html` (SPEC §6) with the last evaluation's: written to a
+    /// Replaces `STATE/scorecard.html` (docs/reference.md, The daemon) with the last evaluation's: written to a
     /// hidden name and renamed, so a reader never sees half a page.
     fn write_scorecard(&mut self) {
         let started = std::time::Instant::now();

@@ -878,7 +878,7 @@ fn fetched_rows_reach_the_daemon_and_raise_an_alert() {
     let mc = commitment(&v, "military-cooperation");
     assert_eq!(mc["status"], "breached");
     assert_eq!(mc["last_breach"], "2019-10-24");
-    // evidence from the headline words of the article address (SPEC §3)
+    // evidence from the headline words of the article address (docs/reference.md, Reports)
     let bc = commitment(&v, "border-commission");
     assert_eq!(bc["last_evidence"], "2019-10-24", "{bc}");
     assert_eq!(bc["status"], "on_track");

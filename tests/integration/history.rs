@@ -43,7 +43,7 @@ fn change_points_agree_with_replay_at_every_probed_date() {
     assert_eq!(v["reports"]["read"], 49);
     let mc = commitment(&v, "military-cooperation");
     assert_eq!(mc["start"], "2007-09-18");
-    // the SPEC's own example
+    // the reference's own example
     assert_eq!(
         mc["changes"].as_array().unwrap()[..3],
         serde_json::json!([

@@ -1,4 +1,4 @@
-//! `pledgewatch test`: rule tests through the real binary (SPEC §5).
+//! `pledgewatch test`: rule tests through the real binary (docs/reference.md, Rule tests).
 
 use super::*;
 

@@ -171,7 +171,7 @@ fn border_work_fulfilled_in_2025() {
 }
 
 /// Reports in Russian count through the seed rules' stems: делимитации, делимитацию,
-/// Договор о государственной границе, Жапаров... (SPEC §2).
+/// Договор о государственной границе, Жапаров... (docs/reference.md, Rule files).
 #[test]
 fn russian_reports_count_through_stems() {
     let (v, _) = replay_json(

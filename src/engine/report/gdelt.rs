@@ -1,4 +1,4 @@
-//! GDELT event exports (SPEC §3): 1.0 (57 or 58 columns) and 2.0 (61 columns), tab-separated
+//! GDELT event exports (docs/reference.md, Reports): 1.0 (57 or 58 columns) and 2.0 (61 columns), tab-separated
 //! with no quoting, with or without a header row, read row by row.
 
 use super::{Kind, Location, Rejection, Report};
@@ -223,12 +223,12 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
     })
 }
 
-/// Pieces of an address path that are not headline words (SPEC §3).
+/// Pieces of an address path that are not headline words (docs/reference.md, Reports).
 const NOT_HEADLINE: [&str; 10] = [
     "html", "htm", "shtml", "php", "asp", "aspx", "jsp", "cms", "amp", "index",
 ];
 
-/// The headline words of an article address (SPEC §3): the path after the host, before any
+/// The headline words of an article address (docs/reference.md, Reports): the path after the host, before any
 /// `?` or `#`, percent-decoded, split at every character that is not a word character or is
 /// `_`; pieces of digits only and file-type words dropped; the rest joined by single spaces.
 /// Most news addresses carry the headline, so keyword rules can match machine-coded events.

@@ -20,7 +20,7 @@ pub enum Item {
     Skipped(Rejection),
 }
 
-/// The input formats of SPEC §3.
+/// The input formats of docs/reference.md, Reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// `.toml`: one report.

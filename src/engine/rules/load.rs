@@ -654,7 +654,7 @@ fn phrases(
     out
 }
 
-/// A `*` may only end a word of at least two word characters (a stem, SPEC §2).
+/// A `*` may only end a word of at least two word characters (a stem, docs/reference.md, Rule files).
 fn check_stems(phrase: &str) -> Result<(), String> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     let chars: Vec<char> = phrase.chars().collect();

@@ -1,4 +1,4 @@
-//! Agreements and their commitments: the rules analysts write once (SPEC §2).
+//! Agreements and their commitments: the rules analysts write once (docs/reference.md, Rule files).
 //!
 //! [`load`] reads a rules folder into a [`RuleSet`], collecting every problem of every file
 //! instead of stopping at the first.
