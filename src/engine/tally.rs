@@ -138,6 +138,26 @@ fn party_events(series: &[Counted<'_>], parties: u32) -> (Vec<Event>, [Count; 3]
     (out, totals)
 }
 
+/// The distinct days with reports over several series (each sorted by day).
+fn distinct_days(lists: &[&[(u32, i32)]]) -> usize {
+    let first = lists.iter().map(|l| l[0].0).min().unwrap_or(0);
+    let end = lists
+        .iter()
+        .map(|l| l[l.len() - 1].0)
+        .max()
+        .unwrap_or(first);
+    let mut seen = vec![0u64; (end - first) as usize / 64 + 1];
+    for &(day, _) in lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .filter(|cell| cell.1 > 0)
+    {
+        let at = (day - first) as usize;
+        seen[at / 64] |= 1u64 << (at % 64);
+    }
+    seen.iter().map(|w| w.count_ones() as usize).sum()
+}
+
 /// One event for the counted cells of one or more series (each sorted by day): dated the
 /// latest day with reports, weighted by all their reports and their distinct days.
 fn series_event<'a>(
@@ -146,34 +166,18 @@ fn series_event<'a>(
     series: impl IntoIterator<Item = &'a [(u32, i32)]>,
 ) -> Option<Event> {
     let lists: Vec<&[(u32, i32)]> = series.into_iter().filter(|l| !l.is_empty()).collect();
-    let (mut reports, mut last, mut days) = (0u64, None, 0usize);
+    let positive = |l: &&[(u32, i32)]| l.iter().map(|cell| cell.1.max(0) as u64).sum::<u64>();
+    let reports: u64 = lists.iter().map(positive).sum();
+    let last = lists
+        .iter()
+        .filter_map(|l| l.iter().rev().find(|cell| cell.1 > 0))
+        .map(|cell| cell.0)
+        .max()?;
     // one series has one cell per day; several may share days: a bit per day marks them
-    let first = lists.iter().map(|l| l[0].0).min()?;
-    let mut seen: Vec<u64> = Vec::new();
-    if lists.len() > 1 {
-        let end = lists
-            .iter()
-            .map(|l| l[l.len() - 1].0)
-            .max()
-            .unwrap_or(first);
-        seen = vec![0; (end - first) as usize / 64 + 1];
-    }
-    for &(day, n) in lists.iter().flat_map(|l| l.iter()) {
-        if n <= 0 {
-            continue;
-        }
-        reports += n as u64;
-        last = last.max(Some(day));
-        if seen.is_empty() {
-            days += 1;
-        } else {
-            let at = (day - first) as usize;
-            let bit = 1u64 << (at % 64);
-            days += usize::from(seen[at / 64] & bit == 0);
-            seen[at / 64] |= bit;
-        }
-    }
-    let last = last?;
+    let days = match lists[..] {
+        [one] => one.iter().filter(|cell| cell.1 > 0).count(),
+        _ => distinct_days(&lists),
+    };
     Some(Event {
         date: date_of(last)?,
         class,

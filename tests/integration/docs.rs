@@ -117,7 +117,7 @@ fn the_reference_names_every_command_config_key_and_json_field() {
     add(&v);
     add(&v["reports"]);
     add(&v["agreements"][0]);
-    add(&commitment(&v, "military-cooperation"));
+    add(commitment(&v, "military-cooperation"));
     add(&commitment(&v, "border-treaty-ratified")["parties"][0]);
     for f in fields {
         assert!(
