@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench feed`
 
+// A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[allow(dead_code)]
 #[path = "../tests/integration/httpd.rs"]
 mod httpd;

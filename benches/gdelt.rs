@@ -14,6 +14,9 @@
 //! `cargo bench --bench gdelt` runs 5M, 10M and 20M; `cargo bench --bench gdelt -- --rows 5`
 //! one point (millions).
 
+// A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 #[path = "common/gdelt_data.rs"]

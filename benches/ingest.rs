@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench ingest`
 
+// A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -12,6 +12,9 @@
 //! The filled ledger is kept in `target/bench-data/ledger-NM/` and reused by the next run
 //! (`--refill` fills it again). `cargo bench --bench ledger [-- --reports N] [--refill]`
 
+// A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

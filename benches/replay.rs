@@ -8,6 +8,9 @@
 //! where most reports hit dozens of commitments, timed against `rg -c -i -w -F -f` over the
 //! same file and phrases). Generated data is cached under `target/bench-data/`.
 
+// A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -840,9 +840,16 @@ pub fn fetch_gdelt(
 /// differing field printed as `FILE:LINE: TARGET at AS_OF: expected ..., got ... (REASON)`,
 /// then `N passed, M failed`. Exit 0 when all pass, 1 when any fails, 2 when a test file or
 /// its rules are invalid.
-pub fn test(files: &[PathBuf]) -> u8 {
+pub fn test(paths: &[PathBuf]) -> u8 {
+    let files = match test_files(paths) {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit::USAGE;
+        }
+    };
     let (mut passed, mut failed, mut invalid) = (0usize, 0usize, false);
-    for file in files {
+    for file in &files {
         match test_file(file) {
             Ok(outcome) => {
                 passed += outcome.passed;
@@ -868,6 +875,30 @@ struct TestOutcome {
     failed: usize,
     /// A target that is not in the rules, or an inline report refused.
     invalid: bool,
+}
+
+/// The test files named, with every `*.test.toml` under a folder named (recursively, in
+/// path order); a folder without one is an error.
+fn test_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let found: Vec<PathBuf> = collect_inputs(std::slice::from_ref(path))?
+            .into_iter()
+            .filter(|f| f.to_string_lossy().ends_with(".test.toml"))
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "{}: no *.test.toml file in this folder",
+                path.display()
+            ));
+        }
+        files.extend(found);
+    }
+    Ok(files)
 }
 
 fn test_file(path: &Path) -> Result<TestOutcome, ()> {

@@ -34,6 +34,10 @@ const REPORT: &str = r#"{"date": "2009-06-01", "actors": ["KGZ", "TJK"], "kind":
 #[test]
 fn disk_full_keeps_the_file_and_takes_it_when_space_returns() {
     if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
+        skip(
+            "faults::disk_full_keeps_the_file_and_takes_it_when_space_returns",
+            "PLEDGEWATCH_SKIP_E2E is set",
+        );
         return;
     }
     let (dir, config) = setup("");
@@ -228,6 +232,10 @@ fn a_read_only_state_folder_is_a_clear_error() {
 #[test]
 fn inotify_overflow_loses_nothing() {
     if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
+        skip(
+            "faults::inotify_overflow_loses_nothing",
+            "PLEDGEWATCH_SKIP_E2E is set",
+        );
         return;
     }
     let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());

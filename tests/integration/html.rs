@@ -4,13 +4,13 @@
 use super::*;
 
 /// Chromium, or `None` (with a message) where it is not installed.
-fn chromium() -> Option<PathBuf> {
+fn chromium(test: &str) -> Option<PathBuf> {
     let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .map(PathBuf::from)
         .find(|p| p.exists());
     if found.is_none() {
-        eprintln!("chromium is not installed (apt-get install chromium): browser tests skipped");
+        skip(test, "chromium is not installed (apt-get install chromium)");
     }
     found
 }
@@ -56,7 +56,11 @@ fn replay_html(rules: &Path, reports: &Path, as_of: &str, out: &Path) -> String 
 
 #[test]
 fn the_scorecard_in_a_browser_one_strip_per_commitment_with_labels_and_marks() {
-    let Some(browser) = chromium() else { return };
+    let Some(browser) =
+        chromium("html::the_scorecard_in_a_browser_one_strip_per_commitment_with_labels_and_marks")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("card.html");
     let source = replay_html(
@@ -116,7 +120,10 @@ fn the_scorecard_in_a_browser_one_strip_per_commitment_with_labels_and_marks() {
 
 #[test]
 fn hostile_titles_stay_text_and_only_web_addresses_are_links() {
-    let Some(browser) = chromium() else { return };
+    let Some(browser) = chromium("html::hostile_titles_stay_text_and_only_web_addresses_are_links")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
     std::fs::create_dir(&reports).unwrap();
@@ -175,7 +182,9 @@ fn hostile_titles_stay_text_and_only_web_addresses_are_links() {
 
 #[test]
 fn two_hundred_commitments_render() {
-    let Some(browser) = chromium() else { return };
+    let Some(browser) = chromium("html::two_hundred_commitments_render") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut blocks = String::new();
     for i in 0..200 {
@@ -256,7 +265,9 @@ fn the_daemon_keeps_scorecard_html_and_status_writes_the_same_page() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let strip = |p: &str| p.split("Made by").nth(1).map(str::to_string);
     assert_eq!(strip(&r.stdout), strip(&from_daemon));
-    if let Some(browser) = chromium() {
+    if let Some(browser) =
+        chromium("html::the_daemon_keeps_scorecard_html_and_status_writes_the_same_page")
+    {
         let dom = rendered_dom(&browser, &page);
         assert_eq!(
             dom.matches("<svg class=\"timeline\"").count(),

@@ -96,3 +96,19 @@ fn invalid_test_files_rules_and_targets_exit_2() {
     let r = run(pledgewatch().arg("test"));
     assert_eq!(r.code, 2, "no file is a usage error");
 }
+
+/// `pledgewatch test DIR` runs every `*.test.toml` under the folder; a folder without one
+/// is a usage error, not a silent pass.
+#[test]
+fn a_folder_runs_every_test_file_in_it() {
+    let r = test_files(&[&root().join("tests/rules")]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.stdout.trim_end(), "37 passed, 0 failed");
+    let r = test_files(&[&root().join("src")]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no *.test.toml file in this folder"),
+        "{}",
+        r.stderr
+    );
+}

@@ -163,7 +163,10 @@ fn sysusers_and_tmpfiles_declare_user_and_setgid_inbox() {
 #[test]
 fn runs_under_real_systemd() {
     if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
-        eprintln!("PLEDGEWATCH_SKIP_E2E is set: not running the systemd end-to-end test");
+        skip(
+            "systemd::runs_under_real_systemd",
+            "PLEDGEWATCH_SKIP_E2E is set: not running the systemd end-to-end test",
+        );
         return;
     }
     let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,7 +237,10 @@ fn recorded_gdelt(dir: &Path) {
 #[test]
 fn the_debian_package_installs_upgrades_removes_and_purges() {
     if std::env::var_os("PLEDGEWATCH_SKIP_E2E").is_some() {
-        eprintln!("PLEDGEWATCH_SKIP_E2E is set: not building and installing the package");
+        skip(
+            "systemd::the_debian_package_installs_upgrades_removes_and_purges",
+            "PLEDGEWATCH_SKIP_E2E is set: not building and installing the package",
+        );
         return;
     }
     let _alone = MACHINE_WIDE.lock().unwrap_or_else(|e| e.into_inner());
