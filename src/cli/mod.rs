@@ -1,9 +1,9 @@
 //! The `check` and `replay` commands: thin wiring of the core for the command line.
 
 use crate::engine::evaluate::Status;
+use crate::engine::evaluate::evaluate_all;
 use crate::engine::matcher::CompiledRules;
 use crate::engine::problem::Problem;
-use crate::engine::replay::evaluate_all;
 use crate::engine::rules::RuleSet;
 use crate::render::status::{self, Format};
 use crate::shell::config::{self, Config};
@@ -168,8 +168,8 @@ struct Inputs {
 
 /// The reports of `files` that hit a commitment, for the scorecard's marks (a second,
 /// single-threaded pass: only the HTML page needs titles and addresses).
-fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::engine::replay::MarkSet {
-    let mut marks = crate::engine::replay::MarkSet::default();
+fn marks_from_files(compiled: &CompiledRules, files: &[PathBuf]) -> crate::engine::marks::MarkSet {
+    let mut marks = crate::engine::marks::MarkSet::default();
     let mut scratch = crate::engine::matcher::Scratch::default();
     for file in files {
         crate::shell::files::read_file(file, &ReadOptions::default(), &mut |item| {
@@ -189,7 +189,7 @@ fn html_page(
     statuses: &[crate::engine::evaluate::AgreementStatus],
     counts: crate::engine::replay::ReportCounts,
     as_of: NaiveDate,
-    marks: &[Vec<crate::engine::replay::Mark>],
+    marks: &[Vec<crate::engine::marks::Mark>],
 ) -> String {
     crate::render::html::scorecard(&crate::render::html::Scorecard {
         as_of,

@@ -539,6 +539,25 @@ impl Reason<'_> {
     }
 }
 
+/// Evaluates every agreement at `as_of` from per-commitment events (rule order).
+pub fn evaluate_all(
+    rules: &crate::engine::rules::RuleSet,
+    events: &[Vec<Event>],
+    as_of: NaiveDate,
+) -> Vec<AgreementStatus> {
+    let mut offset = 0;
+    rules
+        .agreements
+        .iter()
+        .map(|a| {
+            let n = a.commitments.len();
+            let slice = events.get(offset..offset + n).unwrap_or(&[]);
+            offset += n;
+            evaluate_agreement(a, slice, as_of)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

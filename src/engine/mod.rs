@@ -7,10 +7,12 @@
 //! evidence, talk and breaches; [`evaluate`] applies docs/reference.md, Statuses at one date and [`history`]
 //! at every date; [`replay`] reduces reports to what evaluation needs.
 
+pub mod alert;
 pub mod dates;
 pub mod evaluate;
 pub mod explain;
 pub mod history;
+pub mod marks;
 pub mod matcher;
 pub mod problem;
 pub mod replay;

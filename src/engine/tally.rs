@@ -9,10 +9,10 @@
 //! one weighted event per series; the history needs every evidence and breach day, so
 //! [`DailyTally::events`] gives one commitment's cells at a time.
 
+use crate::engine::evaluate::evaluate_all;
 use crate::engine::evaluate::{AgreementStatus, Count, Event};
 use crate::engine::history::{AgreementHistory, history_from};
 use crate::engine::matcher::{Class, Hit};
-use crate::engine::replay::evaluate_all;
 use crate::engine::rules::RuleSet;
 use chrono::{Datelike, NaiveDate};
 

@@ -6,8 +6,9 @@
 
 use crate::engine::evaluate::{AgreementStatus, CommitmentStatus, Status};
 use crate::engine::history::{AgreementHistory, Change, CommitmentHistory};
+use crate::engine::marks::{MARKS_LISTED, Mark};
 use crate::engine::matcher::Class;
-use crate::engine::replay::{MARKS_LISTED, Mark, ReportCounts};
+use crate::engine::replay::ReportCounts;
 use crate::engine::rules::{Agreement, Commitment, RuleSet};
 use chrono::NaiveDate;
 use maud::{DOCTYPE, Markup, PreEscaped, html};

@@ -2,13 +2,14 @@
 //! systemd notifications) drives one worker thread that owns the ledger and the engine and
 //! does all file and database work, one job at a time.
 
+use crate::engine::alert::{self, AlertKey};
 use crate::engine::evaluate::AgreementStatus;
+use crate::engine::marks::LatestMarks;
 use crate::engine::matcher::{CompiledRules, Hit, Scratch};
-use crate::engine::replay::LatestMarks;
 use crate::engine::report::{Item, Location, Report};
 use crate::engine::rules::RuleSet;
 use crate::engine::tally::DailyTally;
-use crate::shell::alert::{self, AlertKey, Sinks};
+use crate::shell::alert::Sinks;
 use crate::shell::config::Config;
 use crate::shell::files::{ReadOptions, read_file_mapped};
 use crate::shell::inbox::{self, Entry, EntryKind, Inbox};

@@ -8,8 +8,8 @@
 //! per commitment ([`Standing`]), named by the rules' fingerprint — so that a start or a
 //! `status` reads those instead of millions of reports; other rules count them again.
 
+use crate::engine::marks::{LatestMarks, Mark, MarkChange};
 use crate::engine::matcher::{CompiledRules, Scratch};
-use crate::engine::replay::{LatestMarks, Mark, MarkChange};
 use crate::engine::report::Report;
 use crate::engine::rules::RuleSet;
 use crate::engine::tally::{DailyTally, fingerprint};
@@ -138,17 +138,7 @@ pub struct FileCounts {
     pub skipped: usize,
 }
 
-/// (agreement, commitment, party or "") — the unit an alert is about.
-pub type AlertKey = (String, String, String);
-
-/// The stored alert state of one commitment (and party, for `each`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlertState {
-    /// Last evaluated status.
-    pub status: String,
-    /// When the last alert about it was written (RFC 3339), if any.
-    pub last_alert: Option<String>,
-}
+pub use crate::engine::alert::{AlertKey, AlertState};
 
 /// The statement recording which pledgewatch wrote the schema.
 fn written_by() -> String {

@@ -1,8 +1,9 @@
 //! Property: statuses never depend on the order in which reports arrive.
 
 use chrono::NaiveDate;
+use pledgewatch::engine::evaluate::evaluate_all;
 use pledgewatch::engine::matcher::{CompiledRules, Scratch};
-use pledgewatch::engine::replay::{EvidenceSet, evaluate_all};
+use pledgewatch::engine::replay::EvidenceSet;
 use pledgewatch::engine::report::{Kind, Report};
 use pledgewatch::engine::rules;
 use proptest::prelude::*;

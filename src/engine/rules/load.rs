@@ -1,6 +1,6 @@
 //! Loading and validating rule files. Every problem of every file is collected.
 
-use super::{Agreement, Commitment, FollowUp, Matcher, RuleSet, Severity, Timing};
+use super::{Agreement, Commitment, FollowUp, MATCHER_KEYS, Matcher, RuleSet, Severity, Timing};
 use crate::engine::dates::Duration;
 use crate::engine::problem::Problem;
 use crate::engine::report::Kind;
@@ -28,16 +28,6 @@ const COMMITMENT_KEYS: &[&str] = &[
     "tags",
     "evidence",
     "breach",
-];
-/// The fields of an evidence or breach alternative, in the order messages list them.
-pub(super) const MATCHER_KEYS: &[&str] = &[
-    "cameo",
-    "kinds",
-    "topics",
-    "all_topics",
-    "keywords",
-    "all_keywords",
-    "not_keywords",
 ];
 
 /// Upper bound on the parties of one commitment (per-party results are kept in a bit mask).

@@ -162,6 +162,17 @@ pub struct Commitment {
     pub breach: Vec<Matcher>,
 }
 
+/// The fields of an evidence or breach alternative, in the order messages list them.
+const MATCHER_KEYS: &[&str] = &[
+    "cameo",
+    "kinds",
+    "topics",
+    "all_topics",
+    "keywords",
+    "all_keywords",
+    "not_keywords",
+];
+
 /// One alternative of an `evidence` or `breach` block: every given field must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Matcher {

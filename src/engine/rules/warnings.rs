@@ -2,7 +2,7 @@
 //! meant. Each warning is located like an error (`path:line:column`) and says what the rule
 //! does as written.
 
-use super::{Commitment, Matcher, Timing};
+use super::{Commitment, MATCHER_KEYS, Matcher, Timing};
 use crate::engine::matcher::normalize;
 use crate::engine::toml_fields::{Problems, Section};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ fn entries(p: &mut Problems<'_>, s: &Section<'_, '_>, key: &str) -> Vec<(String,
 
 /// An entry listed twice in one list.
 fn repeats(p: &mut Problems<'_>, s: &Section<'_, '_>) {
-    for key in super::load::MATCHER_KEYS {
+    for key in MATCHER_KEYS {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (entry, span) in entries(p, s, key) {
             let line = crate::engine::problem::line_column(p.text, span.start).0;
