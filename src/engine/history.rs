@@ -47,7 +47,7 @@ pub struct AgreementHistory {
 }
 
 /// The history of every agreement up to `as_of`; `events[i]` belong to the `i`-th
-/// commitment in rule order (as for [`crate::engine::replay::evaluate_all`]).
+/// commitment in rule order (as for [`crate::engine::evaluate::evaluate_all`]).
 pub fn history_all(
     rules: &RuleSet,
     events: &[Vec<Event>],

@@ -45,7 +45,7 @@ impl Mark {
 }
 
 /// What the scorecard shows of the reports that hit some commitment: one entry per report
-/// id (the later record wins, as for [`EvidenceSet`]).
+/// id (the later record wins, as for [`EvidenceSet`](crate::engine::replay::EvidenceSet)).
 #[derive(Debug, Default)]
 pub struct MarkSet {
     by_id: HashMap<Box<str>, (Mark, MarkHits)>,

@@ -5,7 +5,9 @@
 //! Rules ([`rules`]) say what each commitment expects; reports ([`report`]) are parsed
 //! from bytes; [`matcher`] compiles every rule into one automaton and finds each report's
 //! evidence, talk and breaches; [`evaluate`] applies docs/reference.md, Statuses at one date and [`history`]
-//! at every date; [`replay`] reduces reports to what evaluation needs.
+//! at every date; [`replay`] reduces reports to what evaluation needs, [`tally`] is the
+//! daemon's daily count of them; [`marks`] are the reports a timeline shows; [`alert`]
+//! decides which status changes make an alert.
 
 pub mod alert;
 pub mod dates;
