@@ -388,3 +388,48 @@ fn the_daemon_takes_the_datasets_and_its_ledger_agrees_with_replay() {
     }
     assert_eq!(d.stop(), 0);
 }
+
+/// A 200 MB quoted field (NUL bytes: a sparse file, nothing written to disk) in an ACLED
+/// export, between two good rows, with the file-size limit raised above it: the record is
+/// refused at the default 16 MiB line limit, never held in memory, and the rows around it
+/// are taken.
+#[test]
+fn a_200_mb_quoted_field_is_refused_in_bounded_memory() {
+    const LONG: u64 = 200_000_000;
+    let d = Daemon::start("", "2021-12-31");
+    d.set_inbox_keys("max_file_size = \"512MiB\"");
+    let staging = d.path("long-field.csv");
+    let before = acled_row("L1", "2021-04-28", "Battles", "Armed clash", "before");
+    let row = acled_row("L2", "2021-04-29", "Battles", "Armed clash", "NOTES");
+    let (head, tail) = row.split_once("NOTES").unwrap();
+    std::fs::write(&staging, format!("{ACLED_HEADER}{before}{head}\"")).unwrap();
+    let f = std::fs::File::options()
+        .append(true)
+        .open(&staging)
+        .unwrap();
+    let start = f.metadata().unwrap().len();
+    f.set_len(start + LONG).unwrap();
+    let after = acled_row("L3", "2021-04-30", "Battles", "Armed clash", "after");
+    (&f).write_all(format!("\"{tail}{after}").as_bytes())
+        .unwrap();
+    drop(f);
+    std::fs::rename(&staging, d.path("inbox/long-field.csv")).unwrap();
+    d.wait_until("taken", Duration::from_secs(300), |d| d.count("inbox") == 0);
+    let error = std::fs::read_to_string(d.path("state/processed/long-field.csv.error")).unwrap();
+    assert!(
+        error.contains(":3: record of ")
+            && error.contains("longer than the limit of 16777216 bytes"),
+        "{error}"
+    );
+    assert_eq!(d.status_json("2021-12-31")["reports"]["read"], 2);
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", d.child.as_ref().unwrap().id()))
+            .unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("peak RSS of the daemon: {peak_kib} KiB");
+    assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
+}
