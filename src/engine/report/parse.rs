@@ -152,7 +152,7 @@ pub fn read_from<S, T: Send>(
         init,
         map,
     };
-    if !matches!(format, Format::Gdelt | Format::Markdown) {
+    if !may_be_dataset(path, format) {
         return r.read_format(format, reader, each);
     }
     let mut first = Vec::new();
@@ -272,6 +272,20 @@ impl<S, T: Send> Reading<'_, S, T> {
                 each((self.map)(&mut state, item));
             }
         }
+    }
+}
+
+/// True for the files whose first line may be an event dataset's header: `.csv`, `.tsv`,
+/// `.tab` and `.txt` (not `.md`), also inside `.gz` or `.zip`.
+fn may_be_dataset(path: &Path, format: Format) -> bool {
+    match format {
+        Format::Gdelt => true,
+        Format::Markdown => {
+            let name = path.to_string_lossy().to_ascii_lowercase();
+            let name = name.strip_suffix(".gz").unwrap_or(&name);
+            name.ends_with(".txt")
+        }
+        _ => false,
     }
 }
 
@@ -733,6 +747,17 @@ fn read_single(path: &Path, format: Format, mut reader: impl Read) -> Result<Ite
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_table_and_text_files_may_be_datasets() {
+        assert!(may_be_dataset(Path::new("a/x.CSV"), Format::Gdelt));
+        assert!(may_be_dataset(Path::new("x.tab"), Format::Gdelt));
+        assert!(may_be_dataset(Path::new("x.TXT"), Format::Markdown));
+        assert!(may_be_dataset(Path::new("x.txt.gz"), Format::Markdown));
+        assert!(may_be_dataset(Path::new("a.zip:w/x.txt"), Format::Markdown));
+        assert!(!may_be_dataset(Path::new("x.md"), Format::Markdown));
+        assert!(!may_be_dataset(Path::new("x.json"), Format::Json));
+    }
 
     #[test]
     fn formats_by_extension() {
