@@ -197,6 +197,17 @@ impl Daemon {
         }
     }
 
+    /// The daemon's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        let pid = self.child.as_ref().unwrap().id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
     pub fn status_json(&self, as_of: &str) -> serde_json::Value {
         let r = run(pledgewatch()
             .arg("status")
@@ -790,14 +801,7 @@ fn a_300_mb_line_is_skipped_in_bounded_memory() {
     );
     assert_eq!(d.status_json("2010-12-31")["reports"]["read"], 2);
     // peak memory of the daemon: far below the line's size
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", d.child.as_ref().unwrap().id()))
-            .unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kib = d.peak_rss_kib();
     eprintln!("peak RSS of the daemon: {peak_kib} KiB");
     assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
 }

@@ -422,14 +422,7 @@ fn a_200_mb_quoted_field_is_refused_in_bounded_memory() {
         "{error}"
     );
     assert_eq!(d.status_json("2021-12-31")["reports"]["read"], 2);
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", d.child.as_ref().unwrap().id()))
-            .unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kib = d.peak_rss_kib();
     eprintln!("peak RSS of the daemon: {peak_kib} KiB");
     assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
 }
