@@ -205,7 +205,7 @@ fn free_name(dir: &Path, name: &OsStr) -> std::io::Result<PathBuf> {
 }
 
 /// Moves `src` into `dir` under its own name, or `NAME.1`, `NAME.2`... if that is taken
-/// (see [`free_name`]). Returns the new path. Never overwrites.
+/// (see `free_name`). Returns the new path. Never overwrites.
 ///
 /// With `error`, `NAME.error` is written (and synced) first, so that a file gone from the
 /// inbox always has its whole `.error` beside it. A failure to write it is returned as the

@@ -1,6 +1,6 @@
 //! Agreements and their commitments: the rules analysts write once (docs/reference.md, Rule files).
 //!
-//! [`load`] reads a rules folder into a [`RuleSet`], collecting every problem of every file
+//! `load` reads a rules folder into a [`RuleSet`], collecting every problem of every file
 //! instead of stopping at the first.
 
 mod load;
