@@ -13,7 +13,7 @@
 //! `cargo bench --bench datasets` runs every point; `-- --rows 1000000` one size.
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};

@@ -6,7 +6,7 @@
 //! `cargo bench --bench feed`
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 #[allow(dead_code)]
 #[path = "../tests/integration/httpd.rs"]

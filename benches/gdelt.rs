@@ -15,7 +15,7 @@
 //! one point (millions).
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::process::Command;
 

@@ -5,7 +5,7 @@
 //! `cargo bench --bench ingest`
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -13,7 +13,7 @@
 //! (`--refill` fills it again). `cargo bench --bench ledger [-- --reports N] [--refill]`
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

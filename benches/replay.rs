@@ -9,7 +9,7 @@
 //! same file and phrases). Generated data is cached under `target/bench-data/`.
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};

@@ -19,7 +19,7 @@
 
 pub mod cli;
 pub mod engine;
-pub mod exit;
-pub mod feed;
+pub(crate) mod exit;
+pub(crate) mod feed;
 pub mod render;
 pub mod shell;

@@ -5,7 +5,7 @@
 //! writes the records.
 
 use crate::engine::dates::Interval;
-use crate::engine::evaluate::{AgreementStatus, Status};
+use crate::engine::evaluate::{AgreementStatus, CommitmentStatus, Status};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -58,6 +58,56 @@ struct Unit<'a> {
     reason: &'a str,
 }
 
+/// The units of a commitment: one per party for `each`, else the commitment itself.
+fn units(c: &CommitmentStatus) -> Vec<Unit<'_>> {
+    if c.parties.is_empty() {
+        return vec![Unit {
+            party: None,
+            status: c.status,
+            due: c.due,
+            last_evidence: c.last_evidence,
+            reason: &c.reason,
+        }];
+    }
+    c.parties
+        .iter()
+        .map(|p| Unit {
+            party: Some(&p.party),
+            status: p.status,
+            due: p.due,
+            last_evidence: p.last_evidence,
+            reason: &p.reason,
+        })
+        .collect()
+}
+
+/// The alert a unit in `status` calls for, given what was stored of it: a new alarm
+/// status (or one seen for the first time), the same alarm once `repeat` has passed since
+/// its last alert, or `resolved` when it leaves the alarms.
+fn alert_for(
+    status: Status,
+    previous: Option<&AlertState>,
+    now: DateTime<Utc>,
+    repeat: Interval,
+) -> Option<&'static str> {
+    let prev_status = previous.and_then(|p| Status::parse(&p.status));
+    if !status.is_alarm() {
+        return prev_status
+            .is_some_and(Status::is_alarm)
+            .then_some("resolved");
+    }
+    let last_alert = previous
+        .and_then(|p| p.last_alert.as_deref())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    match (prev_status, last_alert) {
+        (Some(p), Some(last)) if p == status => {
+            (now >= repeat.after(last)).then_some(status.as_str())
+        }
+        _ => Some(status.as_str()),
+    }
+}
+
 /// Compares fresh statuses with the stored states: the alerts to raise now, and the states to
 /// store. A restart therefore repeats nothing: the stored state already has the status and the
 /// time of its last alert.
@@ -73,73 +123,31 @@ pub fn transitions(
     let mut states = Vec::new();
     for a in statuses {
         for c in &a.commitments {
-            // One unit per party for `each`, else the commitment itself.
-            let units: Vec<Unit<'_>> = if c.parties.is_empty() {
-                vec![Unit {
-                    party: None,
-                    status: c.status,
-                    due: c.due,
-                    last_evidence: c.last_evidence,
-                    reason: &c.reason,
-                }]
-            } else {
-                c.parties
-                    .iter()
-                    .map(|p| Unit {
-                        party: Some(&p.party),
-                        status: p.status,
-                        due: p.due,
-                        last_evidence: p.last_evidence,
-                        reason: &p.reason,
-                    })
-                    .collect()
-            };
-            for Unit {
-                party,
-                status,
-                due,
-                last_evidence,
-                reason,
-            } in units
-            {
-                let key: AlertKey = (a.id.clone(), c.id.clone(), party.unwrap_or("").to_string());
+            for unit in units(c) {
+                let key: AlertKey = (
+                    a.id.clone(),
+                    c.id.clone(),
+                    unit.party.unwrap_or("").to_string(),
+                );
                 let previous = stored.get(&key);
-                let prev_status = previous.and_then(|p| Status::parse(&p.status));
-                let last_alert = previous
-                    .and_then(|p| p.last_alert.as_deref())
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.with_timezone(&Utc));
-                let alert = if status.is_alarm() {
-                    match (prev_status, last_alert) {
-                        (Some(p), Some(last)) if p == status => {
-                            (now >= repeat.after(last)).then_some(status.as_str())
-                        }
-                        (Some(p), None) if p == status => Some(status.as_str()),
-                        _ => Some(status.as_str()),
-                    }
-                } else if prev_status.is_some_and(Status::is_alarm) {
-                    Some("resolved")
-                } else {
-                    None
-                };
                 let mut new_state = AlertState {
-                    status: status.as_str().to_string(),
+                    status: unit.status.as_str().to_string(),
                     last_alert: previous.and_then(|p| p.last_alert.clone()),
                 };
-                if let Some(kind) = alert {
+                if let Some(kind) = alert_for(unit.status, previous, now, repeat) {
                     new_state.last_alert = Some(ts.clone());
                     alerts.push(AlertRecord {
                         ts: ts.clone(),
                         alert: kind.to_string(),
                         agreement: a.id.clone(),
                         commitment: c.id.clone(),
-                        party: party.map(str::to_string),
-                        status: status.as_str().to_string(),
+                        party: unit.party.map(str::to_string),
+                        status: unit.status.as_str().to_string(),
                         previous: previous.map(|p| p.status.clone()),
-                        due: due.map(|d| d.to_string()),
-                        last_evidence: last_evidence.map(|d| d.to_string()),
+                        due: unit.due.map(|d| d.to_string()),
+                        last_evidence: unit.last_evidence.map(|d| d.to_string()),
                         as_of: as_of.to_string(),
-                        reason: reason.to_string(),
+                        reason: unit.reason.to_string(),
                     });
                 }
                 if previous != Some(&new_state) {
@@ -154,7 +162,6 @@ pub fn transitions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::evaluate::CommitmentStatus;
 
     fn statuses(status: Status) -> Vec<AgreementStatus> {
         vec![AgreementStatus {

@@ -603,6 +603,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a table of cases
     fn status_rules_at_their_edges() {
         use Class::*;
         use Status::*;

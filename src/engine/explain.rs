@@ -421,6 +421,13 @@ fn check_fields(m: &Matcher, report: &Report) -> Vec<FieldCheck> {
             held,
         });
     }
+    fields.extend(phrase_checks(m, report));
+    fields
+}
+
+/// The phrase lists of `m` (any, all, none) against `report`, each phrase located.
+fn phrase_checks(m: &Matcher, report: &Report) -> Vec<FieldCheck> {
+    let mut fields = Vec::new();
     let lists = [
         (PhraseList::Any, &m.keywords),
         (PhraseList::All, &m.all_keywords),

@@ -8,7 +8,7 @@
 //! each, so the history agrees with the one-instant evaluation at every day by construction
 //! and costs O(events log events) per commitment, not one evaluation per day.
 
-use crate::engine::evaluate::{AgreementStatus, Event, Status, party_events, verdict};
+use crate::engine::evaluate::{Event, Status, party_events, verdict};
 use crate::engine::matcher::Class;
 use crate::engine::rules::{Commitment, FollowUp, RuleSet};
 use chrono::{Datelike, NaiveDate};
@@ -249,36 +249,6 @@ pub fn score_on(agreement: &AgreementHistory, day: NaiveDate) -> Option<f64> {
         .map(f64::from)
         .collect();
     (!scores.is_empty()).then(|| scores.iter().sum::<f64>() / scores.len() as f64)
-}
-
-/// Checks a history against the one-instant evaluation on `day` (for tests and debugging):
-/// the statuses that differ, as `(commitment id, history, evaluation)`.
-pub fn disagreements(
-    history: &[AgreementHistory],
-    statuses: &[AgreementStatus],
-    day: NaiveDate,
-) -> Vec<(String, Option<Status>, Status)> {
-    let mut out = Vec::new();
-    for (h, s) in history.iter().zip(statuses) {
-        for (hc, sc) in h.commitments.iter().zip(&s.commitments) {
-            let from_history = status_on(&hc.changes, day);
-            let expected = if hc.start > day {
-                None
-            } else {
-                Some(sc.status)
-            };
-            if from_history != expected {
-                out.push((hc.id.clone(), from_history, sc.status));
-            }
-            for ((_, pc), ps) in hc.parties.iter().zip(&sc.parties) {
-                let from_history = status_on(pc, day);
-                if hc.start <= day && from_history != Some(ps.status) {
-                    out.push((format!("{}/{}", hc.id, ps.party), from_history, ps.status));
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

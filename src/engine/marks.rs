@@ -67,11 +67,6 @@ impl MarkSet {
         self.by_id.insert(report.id.as_str().into(), (mark, hits));
     }
 
-    /// Forgets the report `id` (a later record of it hit nothing).
-    pub fn forget(&mut self, id: &str) {
-        self.by_id.remove(id);
-    }
-
     /// The marks of each commitment (rule order over all agreements), by date.
     pub fn per_commitment(&self, commitments: usize) -> Vec<Vec<Mark>> {
         let mut out = vec![Vec::new(); commitments];

@@ -9,18 +9,18 @@
 //! daemon's daily count of them; [`marks`] are the reports a timeline shows; [`alert`]
 //! decides which status changes make an alert.
 
-pub mod alert;
+pub(crate) mod alert;
 pub mod dates;
 pub mod evaluate;
-pub mod explain;
-pub mod history;
-pub mod marks;
+pub(crate) mod explain;
+pub(crate) mod history;
+pub(crate) mod marks;
 pub mod matcher;
 pub mod problem;
 pub mod replay;
 pub mod report;
 pub mod rules;
-pub mod ruletest;
+pub(crate) mod ruletest;
 pub mod schedule;
-pub mod tally;
-pub mod toml_fields;
+pub(crate) mod tally;
+pub(crate) mod toml_fields;

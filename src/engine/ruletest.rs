@@ -127,7 +127,31 @@ pub fn parse(path: &Path, text: &str) -> Result<TestFile, Vec<Problem>> {
     })
 }
 
+/// An expected date: absent, `"none"`, or a date.
+fn expected_date(v: &Option<toml::Value>, key: &str) -> Result<Option<Option<NaiveDate>>, String> {
+    match v {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if s == "none" => Ok(Some(None)),
+        Some(toml::Value::Datetime(d)) => d
+            .date
+            .filter(|_| d.time.is_none())
+            .and_then(|d| {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+            })
+            .map(|d| Some(Some(d)))
+            .ok_or_else(|| format!("`{key}` must be a date or \"none\"")),
+        Some(_) => Err(format!("`{key}` must be a date or \"none\"")),
+    }
+}
+
+/// An expected count: absent, or 0 or more.
+fn expected_count(v: Option<i64>, key: &str) -> Result<Option<usize>, String> {
+    v.map(|n| usize::try_from(n).map_err(|_| format!("`{key}` must be 0 or more")))
+        .transpose()
+}
+
 fn expectation(e: &RawExpect) -> Result<Expect, String> {
+    let (date, count) = (expected_date, expected_count);
     let as_of = match &e.as_of.date {
         Some(d) if e.as_of.time.is_none() => {
             NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
@@ -147,25 +171,6 @@ fn expectation(e: &RawExpect) -> Result<Expect, String> {
             e.status
         )
     })?;
-    let date = |v: &Option<toml::Value>, key: &str| -> Result<Option<Option<NaiveDate>>, String> {
-        match v {
-            None => Ok(None),
-            Some(toml::Value::String(s)) if s == "none" => Ok(Some(None)),
-            Some(toml::Value::Datetime(d)) => d
-                .date
-                .filter(|_| d.time.is_none())
-                .and_then(|d| {
-                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-                })
-                .map(|d| Some(Some(d)))
-                .ok_or_else(|| format!("`{key}` must be a date or \"none\"")),
-            Some(_) => Err(format!("`{key}` must be a date or \"none\"")),
-        }
-    };
-    let count = |v: Option<i64>, key: &str| -> Result<Option<usize>, String> {
-        v.map(|n| usize::try_from(n).map_err(|_| format!("`{key}` must be 0 or more")))
-            .transpose()
-    };
     let score = match &e.score {
         None => None,
         Some(toml::Value::String(s)) if s == "none" => Some(None),

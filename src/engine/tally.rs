@@ -281,11 +281,6 @@ impl DailyTally {
         self.commitments.len()
     }
 
-    /// True when there are no commitments.
-    pub fn is_empty(&self) -> bool {
-        self.commitments.is_empty()
-    }
-
     /// The commitments changed since the last call (their cells merged), in order.
     pub fn take_changed(&mut self) -> Vec<u32> {
         let mut out = Vec::new();

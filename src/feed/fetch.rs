@@ -39,21 +39,14 @@ const MAX_LIST_SIZE: u64 = 4 << 30;
 const LIST_BYTES_PER_SLOT: u64 = 3 * 200;
 
 /// Why a run stopped before its end.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Another run holds the lock (exit 75).
+    #[error("another run holds {}", .0.display())]
     Busy(PathBuf),
     /// The state file is damaged or cannot be written, or the inbox is unusable (exit 1).
+    #[error("{0}")]
     State(String),
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Busy(lock) => write!(f, "another run holds {}", lock.display()),
-            RunError::State(message) => f.write_str(message),
-        }
-    }
 }
 
 /// What a run did, for the exit code and the closing log line.
@@ -88,14 +81,6 @@ pub trait Progress {
     fn add_slots(&self, n: u64);
     /// One slot finished, with `kept` more rows kept in all so far.
     fn slot_done(&self, rows_kept: u64);
-}
-
-/// No progress display.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn add_slots(&self, _: u64) {}
-    fn slot_done(&self, _: u64) {}
 }
 
 /// Everything one run needs.

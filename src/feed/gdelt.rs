@@ -444,11 +444,13 @@ fn insert(ranges: &mut Vec<SlotRange>, slot: Slot) {
 
 impl StreamState {
     /// Written or found empty.
+    #[cfg(test)]
     pub fn is_done(&self, slot: Slot) -> bool {
         contains(&self.done, slot)
     }
 
     /// Given up.
+    #[cfg(test)]
     pub fn is_given_up(&self, slot: Slot) -> bool {
         contains(&self.given_up, slot)
     }

@@ -10,6 +10,6 @@
 //! - [`fetch`]: one run of `pledgewatch fetch gdelt`: lock, lists, downloads, checks,
 //!   unpacking, the atomic write into the inbox and the state file.
 
-pub mod fetch;
-pub mod gdelt;
-pub mod http;
+pub(crate) mod fetch;
+pub(crate) mod gdelt;
+pub(crate) mod http;

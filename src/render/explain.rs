@@ -297,38 +297,44 @@ fn field_line(field: &FieldCheck, report: &Report) -> String {
             list,
             phrases,
             held,
-        } => {
-            let mut parts: Vec<String> = phrases
-                .iter()
-                .filter_map(|p| {
-                    let (place, words) = p.found.as_ref()?;
-                    let place = match place {
-                        Place::Title => "title",
-                        Place::Body => "body",
-                    };
-                    Some(format!("{:?} found in the {place} as {words:?}", p.phrase))
-                })
-                .collect();
-            let missing: Vec<String> = phrases
-                .iter()
-                .filter(|p| p.found.is_none())
-                .map(|p| format!("{:?}", p.phrase))
-                .collect();
-            if !missing.is_empty() {
-                parts.push(format!("not found: {}", missing.join(", ")));
-            }
-            let each = parts;
-            let need = match list {
-                PhraseList::Any => "one must occur",
-                PhraseList::All => "all must occur",
-                PhraseList::None => "none may occur",
-            };
-            format!(
-                "{} ({need}): {} — {}",
-                list.key(),
-                yes_no(*held),
-                each.join("; ")
-            )
-        }
+        } => phrases_line(*list, phrases, *held),
     }
+}
+
+/// `keywords (one must occur): yes — "x" found in the title as "X"; not found: "y"`.
+fn phrases_line(
+    list: PhraseList,
+    phrases: &[crate::engine::explain::PhraseCheck],
+    held: bool,
+) -> String {
+    let mut parts: Vec<String> = phrases
+        .iter()
+        .filter_map(|p| {
+            let (place, words) = p.found.as_ref()?;
+            let place = match place {
+                Place::Title => "title",
+                Place::Body => "body",
+            };
+            Some(format!("{:?} found in the {place} as {words:?}", p.phrase))
+        })
+        .collect();
+    let missing: Vec<String> = phrases
+        .iter()
+        .filter(|p| p.found.is_none())
+        .map(|p| format!("{:?}", p.phrase))
+        .collect();
+    if !missing.is_empty() {
+        parts.push(format!("not found: {}", missing.join(", ")));
+    }
+    let need = match list {
+        PhraseList::Any => "one must occur",
+        PhraseList::All => "all must occur",
+        PhraseList::None => "none may occur",
+    };
+    format!(
+        "{} ({need}): {} — {}",
+        list.key(),
+        yes_no(held),
+        parts.join("; ")
+    )
 }

@@ -2,9 +2,9 @@
 //! [`explain`] (a commitment's timeline, a report taken apart), [`history`] (change points and the `--every` tables) and [`html`] (the scorecard page).
 //! Pure: strings out.
 
-pub mod explain;
-pub mod history;
-pub mod html;
+pub(crate) mod explain;
+pub(crate) mod history;
+pub(crate) mod html;
 pub mod status;
 
 /// `value` as pretty JSON with a final newline (a serialisation error becomes an error

@@ -17,11 +17,6 @@ impl Sinks {
         Sinks { file }
     }
 
-    /// The alerts file, if any.
-    pub fn file(&self) -> Option<&Path> {
-        self.file.as_deref()
-    }
-
     /// Writes every record to every sink. A failing alerts file is logged, never fatal: the
     /// log still has the alert.
     pub fn emit(&self, alerts: &[AlertRecord]) {

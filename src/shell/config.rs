@@ -298,189 +298,263 @@ pub fn locate(flag: Option<&Path>) -> PathBuf {
     }
 }
 
+/// A config file that cannot be used: every problem found, located.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", problems.iter().map(Problem::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError {
+    /// Each problem as `path:line:column: message` (the whole file when it cannot be read).
+    pub problems: Vec<Problem>,
+}
+
+impl ConfigError {
+    /// The problems found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl From<Vec<Problem>> for ConfigError {
+    fn from(problems: Vec<Problem>) -> ConfigError {
+        ConfigError { problems }
+    }
+}
+
+/// Collects the problems of a config's values, each located at its key, while the values
+/// are turned into their types.
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(path: &'a Path, text: &'a str) -> Checker<'a> {
+        Checker {
+            path,
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Records a problem at `span`.
+    fn fail(&mut self, span: std::ops::Range<usize>, message: String) {
+        self.problems
+            .push(Problem::at(self.path, self.text, span.start, message));
+    }
+
+    /// `parse` applied to a string value; a failure is recorded as `KEY: why`.
+    fn value<T, E: std::fmt::Display>(
+        &mut self,
+        field: &toml::Spanned<String>,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match parse(field.get_ref()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(field.span(), format!("{key}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A string value that must be one of `choices`; `expected` words them for the message.
+    fn one_of(
+        &mut self,
+        field: &toml::Spanned<String>,
+        key: &str,
+        choices: &[&str],
+        expected: &str,
+    ) -> Option<String> {
+        let value = field.get_ref();
+        if choices.contains(&value.as_str()) {
+            return Some(value.clone());
+        }
+        self.fail(
+            field.span(),
+            format!("{key} {value:?}: expected {expected}"),
+        );
+        None
+    }
+
+    /// An integer value inside `range`; `why` words the range for the message.
+    fn within(
+        &mut self,
+        field: &toml::Spanned<i64>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+        why: &str,
+    ) -> Option<u64> {
+        let value = *field.get_ref();
+        if range.contains(&value) {
+            return u64::try_from(value).ok();
+        }
+        self.fail(field.span(), format!("{key}: {value} {why}"));
+        None
+    }
+
+    /// The values, when no problem was found.
+    fn finish<T>(self, values: Option<T>) -> Result<T, ConfigError> {
+        match values {
+            Some(values) if self.problems.is_empty() => Ok(values),
+            _ => Err(self.problems.into()),
+        }
+    }
+}
+
+/// The `[inbox]` limits, validated.
+struct InboxLimits {
+    max_file_size: u64,
+    max_line_length: u64,
+    max_records_per_file: u64,
+    max_json_depth: u64,
+    settle: std::time::Duration,
+    rescan_interval: std::time::Duration,
+}
+
+impl RawInbox {
+    fn check(&self, c: &mut Checker<'_>) -> Option<InboxLimits> {
+        let ceiling = crate::engine::report::MAX_JSON_DEPTH_CEILING as i64;
+        let max_line_length = c.value(&self.max_line_length, "inbox.max_line_length", parse_size);
+        let max_records_per_file = c.within(
+            &self.max_records_per_file,
+            "inbox.max_records_per_file",
+            1..=i64::MAX,
+            "must be at least 1",
+        );
+        let max_json_depth = c.within(
+            &self.max_json_depth,
+            "inbox.max_json_depth",
+            1..=ceiling,
+            &format!("must be between 1 and {ceiling}"),
+        );
+        let max_file_size = c.value(&self.max_file_size, "inbox.max_file_size", parse_size);
+        let settle = c.value(&self.settle, "inbox.settle", parse_interval);
+        let rescan = c.value(
+            &self.rescan_interval,
+            "inbox.rescan_interval",
+            parse_interval,
+        );
+        Some(InboxLimits {
+            max_file_size: max_file_size?,
+            max_line_length: max_line_length?,
+            max_records_per_file: max_records_per_file?,
+            max_json_depth: max_json_depth?,
+            settle: settle?,
+            rescan_interval: rescan?,
+        })
+    }
+}
+
 impl Config {
     /// Reads and validates the config file at `path`.
-    pub fn load(path: &Path) -> Result<Config, Vec<Problem>> {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![Problem::whole_file(
+            ConfigError::from(vec![Problem::whole_file(
                 path,
                 format!("cannot read config: {e}"),
-            )]
+            )])
         })?;
         Config::parse(path, &text)
     }
 
     /// Validates config `text`; `path` names it and anchors relative paths.
-    pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Problem>> {
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| vec![Problem::from_toml(path, text, &e)])?;
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| ConfigError::from(vec![Problem::from_toml(path, text, &e)]))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &str| {
             let p = PathBuf::from(p);
             if p.is_absolute() { p } else { base.join(p) }
         };
-        let mut problems = Vec::new();
-        let mut check = |field: &toml::Spanned<String>, result: Result<(), String>| {
-            if let Err(message) = result {
-                problems.push(Problem::at(path, text, field.span().start, message));
-            }
-        };
-        let evaluate = Cron::parse(raw.schedule.evaluate.get_ref());
-        let digest = Cron::parse(raw.schedule.digest.get_ref());
-        check(
-            &raw.schedule.evaluate,
-            evaluate
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("schedule.evaluate: {e}")),
-        );
-        check(
-            &raw.schedule.digest,
-            digest
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("schedule.digest: {e}")),
-        );
-        let repeat = Interval::parse(raw.alerts.repeat_interval.get_ref());
-        check(
+        let mut c = Checker::new(path, text);
+        let evaluate = c.value(&raw.schedule.evaluate, "schedule.evaluate", Cron::parse);
+        let digest = c.value(&raw.schedule.digest, "schedule.digest", Cron::parse);
+        let repeat = c.value(
             &raw.alerts.repeat_interval,
-            repeat
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("alerts.repeat_interval: {e}")),
+            "alerts.repeat_interval",
+            Interval::parse,
         );
-        let format_ok =
-            ["auto", "text", "json", "journald"].contains(&raw.log.format.get_ref().as_str());
-        check(
+        let log_format = c.one_of(
             &raw.log.format,
-            if format_ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "log.format {:?}: expected auto, text, json or journald",
-                    raw.log.format.get_ref()
-                ))
-            },
+            "log.format",
+            &["auto", "text", "json", "journald"],
+            "auto, text, json or journald",
         );
-        let level_ok =
-            ["error", "warn", "info", "debug", "trace"].contains(&raw.log.level.get_ref().as_str());
-        check(
+        let log_level = c.one_of(
             &raw.log.level,
-            if level_ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "log.level {:?}: expected error, warn, info, debug or trace",
-                    raw.log.level.get_ref()
-                ))
-            },
+            "log.level",
+            &["error", "warn", "info", "debug", "trace"],
+            "error, warn, info, debug or trace",
         );
-        let max_line = parse_size(raw.inbox.max_line_length.get_ref());
-        check(
-            &raw.inbox.max_line_length,
-            max_line
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("inbox.max_line_length: {e}")),
-        );
-        let max_records = *raw.inbox.max_records_per_file.get_ref();
-        check(
-            &toml::Spanned::new(raw.inbox.max_records_per_file.span(), String::new()),
-            if max_records > 0 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "inbox.max_records_per_file: {max_records} must be at least 1"
-                ))
-            },
-        );
-        let max_depth = *raw.inbox.max_json_depth.get_ref();
-        let ceiling = crate::engine::report::MAX_JSON_DEPTH_CEILING as i64;
-        check(
-            &toml::Spanned::new(raw.inbox.max_json_depth.span(), String::new()),
-            if (1..=ceiling).contains(&max_depth) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "inbox.max_json_depth: {max_depth} must be between 1 and {ceiling}"
-                ))
-            },
-        );
-        let max = parse_size(raw.inbox.max_file_size.get_ref());
-        check(
-            &raw.inbox.max_file_size,
-            max.as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("inbox.max_file_size: {e}")),
-        );
-        let settle = parse_interval(raw.inbox.settle.get_ref());
-        check(
-            &raw.inbox.settle,
-            settle
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("inbox.settle: {e}")),
-        );
-        let rescan = parse_interval(raw.inbox.rescan_interval.get_ref());
-        check(
-            &raw.inbox.rescan_interval,
-            rescan
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| format!("inbox.rescan_interval: {e}")),
-        );
-        let gdelt = gdelt_feed(raw.feed.gdelt, &mut |span, message| {
-            problems.push(Problem::at(path, text, span.start, message));
-        });
-        match (
-            evaluate, digest, repeat, max, max_line, settle, rescan, gdelt,
-        ) {
-            (
-                Ok(evaluate),
-                Ok(digest),
-                Ok(repeat_interval),
-                Ok(max_file_size),
-                Ok(max_line_length),
-                Ok(settle),
-                Ok(rescan_interval),
-                Some(gdelt),
-            ) if problems.is_empty() => Ok(Config {
+        let inbox = raw.inbox.check(&mut c);
+        let gdelt = gdelt_feed(raw.feed.gdelt, &mut c);
+        let values = (|| {
+            let inbox = inbox?;
+            Some(Config {
                 path: path.to_path_buf(),
                 rules_dir: resolve(&raw.rules_dir),
                 inbox_dir: resolve(&raw.inbox_dir),
                 state_dir: resolve(&raw.state_dir),
-                evaluate,
-                digest,
-                repeat_interval,
+                evaluate: evaluate?,
+                digest: digest?,
+                repeat_interval: repeat?,
                 alerts_file: (!raw.alerts.file.is_empty()).then(|| resolve(&raw.alerts.file)),
-                log_format: raw.log.format.into_inner(),
-                log_level: raw.log.level.into_inner(),
-                max_file_size,
-                max_line_length,
-                max_records_per_file: max_records as u64,
-                max_json_depth: max_depth as u64,
-                settle,
-                rescan_interval,
-                gdelt,
-            }),
-            _ => Err(problems),
+                log_format: log_format?,
+                log_level: log_level?,
+                max_file_size: inbox.max_file_size,
+                max_line_length: inbox.max_line_length,
+                max_records_per_file: inbox.max_records_per_file,
+                max_json_depth: inbox.max_json_depth,
+                settle: inbox.settle,
+                rescan_interval: inbox.rescan_interval,
+                gdelt: gdelt?,
+            })
+        })();
+        c.finish(values)
+    }
+}
+
+/// `feed.gdelt.parties`: `[]` (the rules' parties), `["*"]` (every row), or country codes.
+fn party_filter(parties: &[toml::Spanned<String>], c: &mut Checker<'_>) -> PartyFilter {
+    let codes: Vec<&str> = parties.iter().map(|p| p.get_ref().as_str()).collect();
+    if codes.is_empty() {
+        return PartyFilter::FromRules;
+    }
+    if codes == ["*"] {
+        return PartyFilter::All;
+    }
+    for p in parties {
+        let code = p.get_ref();
+        if code == "*" {
+            c.fail(
+                p.span(),
+                "feed.gdelt.parties: \"*\" (every row) must stand alone".into(),
+            );
+        } else if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+            c.fail(
+                p.span(),
+                format!("feed.gdelt.parties: {code:?} is not a 3-letter upper-case country code"),
+            );
         }
+    }
+    PartyFilter::List(codes.iter().map(|c| c.to_string()).collect())
+}
+
+/// An interval that must be more than zero.
+fn positive_interval(text: &str) -> Result<std::time::Duration, String> {
+    match parse_interval(text)? {
+        t if t.is_zero() => Err("must be more than 0".into()),
+        t => Ok(t),
     }
 }
 
 /// Validates `[feed.gdelt]`, reporting each problem at its key; `None` when any was found.
-fn gdelt_feed(
-    raw: RawGdelt,
-    problem: &mut dyn FnMut(std::ops::Range<usize>, String),
-) -> Option<GdeltFeed> {
-    let mut ok = true;
-    let mut fail = |span: std::ops::Range<usize>, message: String| {
-        ok = false;
-        problem(span, message);
-    };
+fn gdelt_feed(raw: RawGdelt, c: &mut Checker<'_>) -> Option<GdeltFeed> {
+    let before = c.problems.len();
     let mut url = raw.url.get_ref().trim().to_string();
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 9 {
-        fail(
+        c.fail(
             raw.url.span(),
             format!("feed.gdelt.url {url:?}: expected an http:// or https:// address"),
         );
@@ -488,72 +562,31 @@ fn gdelt_feed(
     if !url.ends_with('/') {
         url.push('/');
     }
-    let codes: Vec<&str> = raw.parties.iter().map(|p| p.get_ref().as_str()).collect();
-    let parties = if codes.is_empty() {
-        PartyFilter::FromRules
-    } else if codes == ["*"] {
-        PartyFilter::All
-    } else {
-        for p in &raw.parties {
-            let code = p.get_ref();
-            if code == "*" {
-                fail(
-                    p.span(),
-                    "feed.gdelt.parties: \"*\" (every row) must stand alone".into(),
-                );
-            } else if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-                fail(
-                    p.span(),
-                    format!(
-                        "feed.gdelt.parties: {code:?} is not a 3-letter upper-case country code"
-                    ),
-                );
-            }
-        }
-        PartyFilter::List(codes.iter().map(|c| c.to_string()).collect())
-    };
-    let min_sources = *raw.min_sources.get_ref();
-    if min_sources < 0 {
-        fail(
-            raw.min_sources.span(),
-            format!("feed.gdelt.min_sources: {min_sources} must be 0 or more"),
-        );
-    }
-    let mut interval = |field: &toml::Spanned<String>, key: &str| {
-        Interval::parse(field.get_ref())
-            .map_err(|e| fail(field.span(), format!("feed.gdelt.{key}: {e}")))
-            .ok()
-    };
-    let backfill = interval(&raw.backfill, "backfill");
-    let give_up_after = interval(&raw.give_up_after, "give_up_after");
-    let timeout = match parse_interval(raw.timeout.get_ref()) {
-        Ok(t) if !t.is_zero() => Some(t),
-        Ok(_) => {
-            fail(
-                raw.timeout.span(),
-                "feed.gdelt.timeout: must be more than 0".into(),
-            );
-            None
-        }
-        Err(e) => {
-            fail(raw.timeout.span(), format!("feed.gdelt.timeout: {e}"));
-            None
-        }
-    };
-    let (Some(backfill), Some(give_up_after), Some(timeout)) = (backfill, give_up_after, timeout)
-    else {
-        return None;
-    };
-    ok.then(|| GdeltFeed {
+    let parties = party_filter(&raw.parties, c);
+    let min_sources = c.within(
+        &raw.min_sources,
+        "feed.gdelt.min_sources",
+        0..=i64::MAX,
+        "must be 0 or more",
+    );
+    let backfill = c.value(&raw.backfill, "feed.gdelt.backfill", Interval::parse);
+    let give_up_after = c.value(
+        &raw.give_up_after,
+        "feed.gdelt.give_up_after",
+        Interval::parse,
+    );
+    let timeout = c.value(&raw.timeout, "feed.gdelt.timeout", positive_interval);
+    let feed = GdeltFeed {
         url,
         translation: raw.translation,
         parties,
-        min_sources: min_sources.max(0) as u64,
+        min_sources: min_sources?,
         root_events_only: raw.root_events_only,
-        backfill,
-        timeout,
-        give_up_after,
-    })
+        backfill: backfill?,
+        timeout: timeout?,
+        give_up_after: give_up_after?,
+    };
+    (c.problems.len() == before).then_some(feed)
 }
 
 #[cfg(test)]
@@ -577,11 +610,11 @@ mod tests {
             "rules_dir = \"r\"\nrules_dri = \"x\"\n",
         )
         .unwrap_err();
-        assert_eq!((e[0].line, e[0].column), (2, 1), "{e:?}");
+        assert_eq!((e.problems[0].line, e.problems[0].column), (2, 1), "{e:?}");
         let e =
             Config::parse(Path::new("c.toml"), "[inbox]\nsettle = \"5 parsecs\"\n").unwrap_err();
-        assert_eq!(e[0].line, 2);
-        assert!(e[0].message.contains("inbox.settle"));
+        assert_eq!(e.problems[0].line, 2);
+        assert!(e.problems[0].message.contains("inbox.settle"));
         for (depth, ok) in [(0, false), (1, true), (127, true), (128, false)] {
             let r = Config::parse(
                 Path::new("c.toml"),
@@ -589,8 +622,8 @@ mod tests {
             );
             assert_eq!(r.is_ok(), ok, "{depth}: {r:?}");
             if let Err(e) = r {
-                assert_eq!(e[0].line, 2);
-                assert!(e[0].message.contains("between 1 and 127"), "{e:?}");
+                assert_eq!(e.problems[0].line, 2);
+                assert!(e.problems[0].message.contains("between 1 and 127"), "{e:?}");
             }
         }
     }
@@ -680,8 +713,8 @@ mod tests {
             ("[feed.rss]\n", 1, "unknown field"),
         ] {
             let e = Config::parse(Path::new("c.toml"), text).unwrap_err();
-            assert_eq!(e[0].line, line, "{text}: {e:?}");
-            assert!(e[0].message.contains(needle), "{text}: {e:?}");
+            assert_eq!(e.problems[0].line, line, "{text}: {e:?}");
+            assert!(e.problems[0].message.contains(needle), "{text}: {e:?}");
         }
     }
 

@@ -41,15 +41,29 @@ pub fn is_hidden_or_partial(name: &str) -> bool {
     name.starts_with('.') || lower.ends_with(".tmp") || lower.ends_with(".part")
 }
 
+/// A report file or folder that cannot be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct InputError {
+    /// The file or folder named.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Expands files and folders (recursively) into the list of files to read, sorted by path
 /// inside each folder. Inside folders, hidden and partial files (`.x`, `*.tmp`, `*.part`) are
 /// passed over; a file named explicitly is always read. A path that does not exist is an error.
-pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, InputError> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if meta.is_dir() {
-            walk(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        let failed = |source| InputError {
+            path: path.clone(),
+            source,
+        };
+        if std::fs::metadata(path).map_err(failed)?.is_dir() {
+            walk(path, &mut out).map_err(failed)?;
         } else {
             out.push(path.clone());
         }
@@ -121,9 +135,10 @@ pub fn read_file(path: &Path, options: &ReadOptions, each: &mut dyn FnMut(Item))
 }
 
 /// Like [`read_file`], but `map` turns each item into a `T` first. For the line formats
-/// (JSON lines, GDELT) lines are parsed and mapped on `threads` worker threads, each with its
-/// own state from `init`; `each` still sees the results on the calling thread, in file
-/// order. Memory stays bounded: only a few batches are in flight at once.
+/// (JSON lines, GDELT, the event datasets) lines are parsed and mapped on `threads` worker
+/// threads, each with its own state from `init`; `each` still sees the results on the
+/// calling thread, in file order. Memory stays bounded: only a few batches are in flight
+/// at once.
 pub fn read_file_mapped<S, T: Send>(
     path: &Path,
     options: &ReadOptions,
@@ -132,9 +147,7 @@ pub fn read_file_mapped<S, T: Send>(
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
 ) {
-    let mut state = init();
-    let reject_file =
-        |message: String| Item::Rejected(Rejection::new(path, Location::File, None, message));
+    let mapper = Mapper { init, map };
     let container = Container::of(path);
     let format = match container {
         // Format::from_path already looks through a .gz suffix
@@ -142,136 +155,170 @@ pub fn read_file_mapped<S, T: Send>(
         Container::Zip => Some(Format::Json), // decided per entry below
     };
     let Some(format) = format else {
-        each(map(&mut state, reject_file(UNSUPPORTED.into())));
+        each(mapper.refusal(path, UNSUPPORTED.into()));
         return;
     };
     let file = match open_for_reading(path, options.regular_files_only) {
         Ok(f) => f,
         Err(e) => {
-            each(map(&mut state, reject_file(format!("cannot open: {e}"))));
+            each(mapper.refusal(path, format!("cannot open: {e}")));
             return;
         }
     };
-    let limits = Limits {
-        max_line: options.max_line_length.unwrap_or(DEFAULT_MAX_LINE),
-        max_depth: options
-            .max_json_depth
-            .unwrap_or(DEFAULT_MAX_JSON_DEPTH)
-            .min(MAX_JSON_DEPTH_CEILING),
-    };
-    let max_size = options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED);
     // Records past the per-file limit are counted and dropped, then refused in one message.
     let max_records = options.max_records.unwrap_or(usize::MAX);
     let mut records = 0usize;
-    {
-        let mut limited = |t: T| {
-            records += 1;
-            if records <= max_records {
-                each(t);
-            }
-        };
-        let each: &mut dyn FnMut(T) = &mut limited;
-        let counted = Counting {
-            inner: file,
-            counter: options.progress.clone(),
-        };
-        match container {
-            Container::Plain => {
-                let reader = BufReader::with_capacity(256 * 1024, counted);
-                read_from(path, format, reader, threads, limits, init, map, each);
-            }
-            Container::Gzip => {
-                let budget = AtomicU64::new(max_size);
-                let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
-                let reader = BufReader::with_capacity(
-                    256 * 1024,
-                    Limited {
-                        inner: decoder,
-                        budget: &budget,
-                        limit: max_size,
-                    },
-                );
-                // one thread: the decompressing reader is not shared between threads
-                read_from(path, format, reader, 1, limits, init, map, each);
-            }
-            Container::Zip => {
-                let file = counted.inner;
-                let mut archive = match zip::ZipArchive::new(file) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        each(map(
-                            &mut state,
-                            reject_file(format!("not a readable zip archive: {e}")),
-                        ));
-                        return;
-                    }
-                };
-                let budget = AtomicU64::new(max_size);
-                for i in 0..archive.len() {
-                    let entry = match archive.by_index(i) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            each(map(
-                                &mut state,
-                                reject_file(format!("zip entry {}: {e}", i + 1)),
-                            ));
-                            continue;
-                        }
-                    };
-                    if entry.is_dir() {
-                        continue;
-                    }
-                    let name = match entry.name() {
-                        Ok(n) => n.into_owned(),
-                        Err(_) => format!("entry {}", i + 1),
-                    };
-                    let mut entry_path = path.as_os_str().to_os_string();
-                    entry_path.push(":");
-                    entry_path.push(&name);
-                    let entry_path = std::path::PathBuf::from(entry_path);
-                    let Some(entry_format) = Format::from_path(Path::new(&name)) else {
-                        each(map(
-                            &mut state,
-                            Item::Rejected(Rejection::new(
-                                &entry_path,
-                                Location::File,
-                                None,
-                                UNSUPPORTED,
-                            )),
-                        ));
-                        continue;
-                    };
-                    let reader = BufReader::with_capacity(
-                        256 * 1024,
-                        Limited {
-                            inner: entry,
-                            budget: &budget,
-                            limit: max_size,
-                        },
-                    );
-                    read_from(
-                        &entry_path,
-                        entry_format,
-                        reader,
-                        1,
-                        limits,
-                        init,
-                        map,
-                        each,
-                    );
-                    if budget.load(Ordering::Relaxed) == 0 {
-                        break;
-                    }
-                }
-            }
+    let mut limited = |t: T| {
+        records += 1;
+        if records <= max_records {
+            each(t);
         }
+    };
+    let counted = Counting {
+        inner: file,
+        counter: options.progress.clone(),
+    };
+    let unpack = Unpack::of(options, threads, mapper);
+    match container {
+        Container::Plain => {
+            let reader = BufReader::with_capacity(256 * 1024, counted);
+            unpack.read(path, format, reader, unpack.threads, &mut limited);
+        }
+        Container::Gzip => {
+            let budget = AtomicU64::new(unpack.max_size);
+            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(counted));
+            let reader = unpack.bounded(decoder, &budget);
+            // one thread: the decompressing reader is not shared between threads
+            unpack.read(path, format, reader, 1, &mut limited);
+        }
+        Container::Zip => unpack.zip(path, counted.inner, &mut limited),
     }
     if records > max_records {
         let over = records - max_records;
         let message = format!(
             "{over} record(s) past the limit of {max_records} per file (inbox.max_records_per_file) were not taken"
         );
-        each(map(&mut state, reject_file(message)));
+        each(mapper.refusal(path, message));
+    }
+}
+
+/// The caller's per-thread state and mapping of [`read_file_mapped`].
+struct Mapper<'a, S, T> {
+    init: &'a (dyn Fn() -> S + Sync),
+    map: &'a (dyn Fn(&mut S, Item) -> T + Sync),
+}
+
+impl<S, T> Clone for Mapper<'_, S, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S, T> Copy for Mapper<'_, S, T> {}
+
+impl<S, T> Mapper<'_, S, T> {
+    /// The refusal of the whole file (or archive entry) at `path`, mapped.
+    fn refusal(&self, path: &Path, message: String) -> T {
+        let item = Item::Rejected(Rejection::new(path, Location::File, None, message));
+        (self.map)(&mut (self.init)(), item)
+    }
+}
+
+/// How one file's content is read: its limits, the threads and the caller's mapping.
+struct Unpack<'a, S, T> {
+    limits: Limits,
+    /// Largest uncompressed content of a `.gz` or `.zip` file.
+    max_size: u64,
+    threads: usize,
+    mapper: Mapper<'a, S, T>,
+}
+
+impl<'a, S, T: Send> Unpack<'a, S, T> {
+    fn of(options: &ReadOptions, threads: usize, mapper: Mapper<'a, S, T>) -> Self {
+        Unpack {
+            limits: Limits {
+                max_line: options.max_line_length.unwrap_or(DEFAULT_MAX_LINE),
+                max_depth: options
+                    .max_json_depth
+                    .unwrap_or(DEFAULT_MAX_JSON_DEPTH)
+                    .min(MAX_JSON_DEPTH_CEILING),
+            },
+            max_size: options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED),
+            threads,
+            mapper,
+        }
+    }
+
+    /// Hands `reader` to the engine's parser for `format`.
+    fn read(
+        &self,
+        path: &Path,
+        format: Format,
+        reader: impl std::io::BufRead + Send,
+        threads: usize,
+        each: &mut dyn FnMut(T),
+    ) {
+        let Mapper { init, map } = self.mapper;
+        read_from(path, format, reader, threads, self.limits, init, map, each);
+    }
+
+    /// A buffered reader of decompressed content that fails past the shared `budget`.
+    fn bounded<R: Read>(&self, inner: R, budget: &'a AtomicU64) -> BufReader<Limited<'a, R>> {
+        BufReader::with_capacity(
+            256 * 1024,
+            Limited {
+                inner,
+                budget,
+                limit: self.max_size,
+            },
+        )
+    }
+
+    /// Every entry of a zip archive, each read by its own extension as `ARCHIVE:ENTRY`; the
+    /// entries share one uncompressed-size budget.
+    fn zip(&self, path: &Path, file: File, each: &mut dyn FnMut(T)) {
+        let mut archive = match zip::ZipArchive::new(file) {
+            Ok(a) => a,
+            Err(e) => {
+                each(
+                    self.mapper
+                        .refusal(path, format!("not a readable zip archive: {e}")),
+                );
+                return;
+            }
+        };
+        let budget = AtomicU64::new(self.max_size);
+        for i in 0..archive.len() {
+            let entry = match archive.by_index(i) {
+                Ok(e) => e,
+                Err(e) => {
+                    each(
+                        self.mapper
+                            .refusal(path, format!("zip entry {}: {e}", i + 1)),
+                    );
+                    continue;
+                }
+            };
+            if entry.is_dir() {
+                continue;
+            }
+            let name = match entry.name() {
+                Ok(n) => n.into_owned(),
+                Err(_) => format!("entry {}", i + 1),
+            };
+            let mut entry_path = path.as_os_str().to_os_string();
+            entry_path.push(":");
+            entry_path.push(&name);
+            let entry_path = PathBuf::from(entry_path);
+            let Some(format) = Format::from_path(Path::new(&name)) else {
+                each(self.mapper.refusal(&entry_path, UNSUPPORTED.into()));
+                continue;
+            };
+            let reader = self.bounded(entry, &budget);
+            self.read(&entry_path, format, reader, 1, each);
+            if budget.load(Ordering::Relaxed) == 0 {
+                break;
+            }
+        }
     }
 }
 
@@ -413,7 +460,7 @@ pub fn ingest_bounded(
     options: &ReadOptions,
     threads: usize,
     on_notice: &mut dyn FnMut(Notice<'_>),
-) -> Result<(Vec<Vec<Event>>, ReportCounts), String> {
+) -> Result<(Vec<Vec<Event>>, ReportCounts), FilesChanged> {
     let mut later = LaterWins::default();
     let map = |scratch: &mut Scratch, r: Report| {
         let hits = rules.match_report(&r, scratch);
@@ -441,6 +488,11 @@ pub fn ingest_bounded(
     Ok((tally.into_events(), counts))
 }
 
+/// The report files changed between the two readings of a bounded replay.
+#[derive(Debug, thiserror::Error)]
+#[error("the report files changed while they were read ({0}); run again")]
+pub struct FilesChanged(String);
+
 /// The second reading: the records in `superseded` (ordinal, id digest; by ordinal) are
 /// matched again and taken back from `tally`.
 fn take_back(
@@ -449,7 +501,7 @@ fn take_back(
     options: &ReadOptions,
     superseded: &[(u32, IdDigest)],
     tally: &mut Tally,
-) -> Result<(), String> {
+) -> Result<(), FilesChanged> {
     let options = ReadOptions {
         progress: None,
         ..options.clone()
@@ -479,12 +531,8 @@ fn take_back(
     );
     match (changed, next.next()) {
         (None, None) => Ok(()),
-        (Some(id), _) => Err(format!(
-            "the report files changed while they were read (report {id:?} is not where it was); run again"
-        )),
-        (None, Some(_)) => {
-            Err("the report files changed while they were read (fewer reports); run again".into())
-        }
+        (Some(id), _) => Err(FilesChanged(format!("report {id:?} is not where it was"))),
+        (None, Some(_)) => Err(FilesChanged("fewer reports".into())),
     }
 }
 

@@ -104,6 +104,26 @@ impl Inbox {
         !self.seen.is_empty()
     }
 
+    /// True when the file `name` has kept its size and modification time for the settle
+    /// time (it is remembered from the first time it is seen).
+    fn settled(&mut self, name: &OsStr, meta: &std::fs::Metadata, now: Instant) -> bool {
+        let modified = meta.modified().ok();
+        match self.seen.get(name) {
+            Some(s) if s.len == meta.len() && s.modified == modified => {
+                now.duration_since(s.since) >= self.settle
+            }
+            _ => {
+                let seen = Seen {
+                    len: meta.len(),
+                    modified,
+                    since: now,
+                };
+                self.seen.insert(name.to_os_string(), seen);
+                self.settle.is_zero()
+            }
+        }
+    }
+
     /// The entries ready to take, in name order. Names in `complete` (renamed into the
     /// folder, or closed after writing) are ready at once; other files once their size and
     /// modification time have not changed for the settle time. Hidden and partial names
@@ -141,23 +161,7 @@ impl Inbox {
                 continue;
             }
             present.insert(name.clone());
-            let modified = meta.modified().ok();
-            let settled = match self.seen.get(&name) {
-                Some(s) if s.len == meta.len() && s.modified == modified => {
-                    now.duration_since(s.since) >= self.settle
-                }
-                _ => {
-                    self.seen.insert(
-                        name.clone(),
-                        Seen {
-                            len: meta.len(),
-                            modified,
-                            since: now,
-                        },
-                    );
-                    self.settle.is_zero()
-                }
-            };
+            let settled = self.settled(&name, &meta, now);
             if settled || complete.contains(&name) {
                 self.seen.remove(&name);
                 out.push(Entry {

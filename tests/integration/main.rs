@@ -1,7 +1,7 @@
 //! Integration tests through the real `pledgewatch` binary (one test binary, as ripgrep does).
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod check;
 mod corpus;

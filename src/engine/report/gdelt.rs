@@ -128,28 +128,64 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
             ),
         );
     };
+    let (id, date, code, kind) = match row_event(&cols) {
+        Ok(event) => event,
+        Err((field, message)) => return reject(Some(field), message),
+    };
+    let actors = match row_actors(&cols) {
+        Ok(actors) => actors,
+        Err((field, message)) => return reject(Some(field), message),
+    };
+    if actors.is_empty() {
+        return Row::Skipped(Rejection::new(
+            path,
+            Location::Line(line),
+            None,
+            "skipped: neither Actor1CountryCode nor Actor2CountryCode is given",
+        ));
+    }
+    let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
+    let (title, body) = row_text(&cols, &layout, code, url);
+    let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
+    Row::Report(Report {
+        id: format!("gdelt-{id}"),
+        date,
+        actors,
+        kind,
+        cameo: Some(code.to_string()),
+        title,
+        body,
+        topics: Vec::new(),
+        source: Some(layout.version.to_string()),
+        url: url.map(str::to_string),
+        reported,
+    })
+}
+
+/// A row's GLOBALEVENTID, SQLDATE, EventCode and the kind of the code, or the column
+/// that is wrong.
+fn row_event<'a>(
+    cols: &[&'a str],
+) -> Result<(&'a str, NaiveDate, &'a str, Kind), (&'static str, String)> {
     let id = cols[EVENT_ID];
     if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return reject(Some("GLOBALEVENTID"), format!("{id:?} is not a number"));
+        return Err(("GLOBALEVENTID", format!("{id:?} is not a number")));
     }
     let Some(date) = gdelt_date(cols[SQLDATE]) else {
-        return reject(
-            Some("SQLDATE"),
-            format!("{:?} is not a date YYYYMMDD", cols[SQLDATE]),
-        );
+        let message = format!("{:?} is not a date YYYYMMDD", cols[SQLDATE]);
+        return Err(("SQLDATE", message));
     };
     let code = cols[EVENT_CODE];
-    let kind = if (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit()) {
-        Kind::from_cameo(code)
-    } else {
-        None
-    };
-    let Some(kind) = kind else {
-        return reject(
-            Some("EventCode"),
-            format!("{code:?} is not a CAMEO event code"),
-        );
-    };
+    let digits = (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit());
+    match digits.then(|| Kind::from_cameo(code)).flatten() {
+        Some(kind) => Ok((id, date, code, kind)),
+        None => Err(("EventCode", format!("{code:?} is not a CAMEO event code"))),
+    }
+}
+
+/// The distinct actor countries of a row (upper-cased), or the column that is not a
+/// country code.
+fn row_actors(cols: &[&str]) -> Result<Vec<String>, (&'static str, String)> {
     let mut actors = Vec::with_capacity(2);
     for (col, field) in [
         (ACTOR1_COUNTRY, "Actor1CountryCode"),
@@ -160,21 +196,19 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
             continue;
         }
         if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return reject(Some(field), format!("{c:?} is not a 3-letter country code"));
+            return Err((field, format!("{c:?} is not a 3-letter country code")));
         }
         let c = c.to_ascii_uppercase();
         if !actors.contains(&c) {
             actors.push(c);
         }
     }
-    if actors.is_empty() {
-        return Row::Skipped(Rejection::new(
-            path,
-            Location::Line(line),
-            None,
-            "skipped: neither Actor1CountryCode nor Actor2CountryCode is given",
-        ));
-    }
+    Ok(actors)
+}
+
+/// A row's title (`WHO: WHAT (CODE)`) and body (the place, then the headline words of
+/// the article address), as docs/reference.md, Reports says.
+fn row_text(cols: &[&str], layout: &Layout, code: &str, url: Option<&str>) -> (String, String) {
     let name = |name_col: usize, code_col: usize| {
         let n = cols[name_col].trim();
         if n.is_empty() {
@@ -194,7 +228,6 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
     };
     let what = cameo_description(code).unwrap_or("event");
     let place = cols[layout.action_geo_name].trim();
-    let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
     let mut body = if place.is_empty() {
         String::new()
     } else {
@@ -207,20 +240,7 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         }
         body.push_str(&headline);
     }
-    let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
-    Row::Report(Report {
-        id: format!("gdelt-{id}"),
-        date,
-        actors,
-        kind,
-        cameo: Some(code.to_string()),
-        title: format!("{who}: {what} ({code})"),
-        body,
-        topics: Vec::new(),
-        source: Some(layout.version.to_string()),
-        url: url.map(str::to_string),
-        reported,
-    })
+    (format!("{who}: {what} ({code})"), body)
 }
 
 /// Pieces of an address path that are not headline words (docs/reference.md, Reports).

@@ -582,6 +582,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // a table of cases
     fn names_the_bad_field() {
         let cases: Vec<(Vec<(&str, RawValue)>, &str)> = vec![
             (

@@ -98,6 +98,17 @@ pub fn assemble(
             Err(mut p) => problems.append(&mut p),
         }
     }
+    problems.extend(over_limits(dir, &set, limits));
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The folder-wide limits a rule set goes over: commitments and phrases.
+fn over_limits(dir: &Path, set: &RuleSet, limits: RuleLimits) -> Vec<Problem> {
+    let mut problems = Vec::new();
     let commitments = set.commitment_count();
     if commitments > limits.commitments {
         problems.push(Problem::whole_file(
@@ -121,11 +132,7 @@ pub fn assemble(
             format!("{phrases} phrases; the limit is {}", limits.phrases),
         ));
     }
-    if problems.is_empty() {
-        Ok(set)
-    } else {
-        Err(problems)
-    }
+    problems
 }
 
 /// Loads one agreement from `text`; `path` names it in problems.
@@ -199,9 +206,31 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
         .unwrap_or_default();
     let summary = a.string(p, "summary").map(|(s, _)| s);
 
+    let commitments = read_commitments(p, root, &a, parties.as_deref(), signed);
+    Some(Agreement {
+        id: id?,
+        title: title?,
+        parties: parties?,
+        signed: signed?,
+        sources,
+        summary,
+        commitments,
+        path: path.to_path_buf(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Every `[[commitment]]` of the file (ids unique inside the agreement).
+fn read_commitments(
+    p: &mut Problems<'_>,
+    root: &Section<'_, '_>,
+    agreement: &Section<'_, '_>,
+    parties: Option<&[String]>,
+    signed: Option<chrono::NaiveDate>,
+) -> Vec<Commitment> {
     let sections = root.tables(p, "commitment", "commitment {n}");
     if sections.is_empty() && root.value("commitment").is_none() {
-        p.add(&a.span, "the agreement has no [[commitment]]");
+        p.add(&agreement.span, "the agreement has no [[commitment]]");
     }
     let mut commitments = Vec::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -218,21 +247,11 @@ fn read_agreement(p: &mut Problems<'_>, root: &Section<'_, '_>, path: &Path) -> 
                 format!("commitment id `{text}` is already used on line {first}"),
             );
         }
-        if let Some(c) = read_commitment(p, section, parties.as_deref(), signed) {
+        if let Some(c) = read_commitment(p, section, parties, signed) {
             commitments.push(c);
         }
     }
-    Some(Agreement {
-        id: id?,
-        title: title?,
-        parties: parties?,
-        signed: signed?,
-        sources,
-        summary,
-        commitments,
-        path: path.to_path_buf(),
-        warnings: Vec::new(),
-    })
+    commitments
 }
 
 fn checked_id(p: &mut Problems<'_>, id: String, span: &Range<usize>) -> Option<String> {
@@ -339,35 +358,87 @@ fn read_commitment(
         .and_then(|(v, span)| checked_id(p, v, &span));
     let title = s.required_string(p, "title").map(|(v, _)| v);
     let quote = s.string(p, "quote").map(|(v, _)| v);
-    let parties = match s.strings(p, "parties") {
-        Some(list) => {
-            let span = s.value("parties").map_or(s.span.clone(), |v| v.span());
-            let checked = checked_parties(p, list, &s.name);
-            if checked.is_empty() {
-                p.add(
-                    &span,
-                    format!("`parties` in {} must name at least one party", s.name),
-                );
-            }
-            if let Some(all) = agreement_parties {
-                for party in &checked {
-                    if !all.contains(party) {
-                        p.add(
-                            &span,
-                            format!(
-                                "party {party:?} of {} is not a party of the agreement ({})",
-                                s.name,
-                                all.join(", ")
-                            ),
-                        );
-                    }
-                }
-            }
-            Some(checked)
-        }
-        None if s.value("parties").is_none() => agreement_parties.map(<[String]>::to_vec),
-        None => None,
+    let parties = commitment_parties(p, s, agreement_parties);
+    let (follow_up_by, min_strength, severity) = commitment_choices(p, s);
+    let starts = match s.value("starts") {
+        Some(_) => s.date(p, "starts").map(|(d, _)| d),
+        None => signed,
     };
+    let (timing, window) = commitment_timing(p, s, starts);
+    let grace = if s.value("grace").is_some() {
+        duration(p, s, "grace")
+    } else {
+        Some(Duration::default())
+    };
+    let breach_window = if s.value("breach_window").is_some() {
+        duration(p, s, "breach_window")
+    } else {
+        Some(window.unwrap_or(Duration::new(12, 0)))
+    };
+    let tags = s
+        .strings(p, "tags")
+        .map(|l| l.into_iter().map(|(v, _)| v).collect())
+        .unwrap_or_default();
+    let alternatives = commitment_alternatives(p, s);
+    let (evidence, breach, evidence_sections, breach_sections) = alternatives?;
+    let c = Commitment {
+        id: id?,
+        title: title?,
+        quote,
+        parties: parties?,
+        follow_up_by,
+        min_strength,
+        starts: starts?,
+        timing: timing?,
+        grace: grace?,
+        breach_window: breach_window?,
+        severity,
+        tags,
+        evidence,
+        breach,
+    };
+    super::warnings::commitment(p, s, &c, &evidence_sections, &breach_sections);
+    Some(c)
+}
+
+/// A commitment's `parties`: checked codes that are all the agreement's, or by default
+/// the agreement's own.
+fn commitment_parties(
+    p: &mut Problems<'_>,
+    s: &Section<'_, '_>,
+    agreement_parties: Option<&[String]>,
+) -> Option<Vec<String>> {
+    let Some(list) = s.strings(p, "parties") else {
+        return match s.value("parties") {
+            None => agreement_parties.map(<[String]>::to_vec),
+            Some(_) => None,
+        };
+    };
+    let span = s.value("parties").map_or(s.span.clone(), |v| v.span());
+    let checked = checked_parties(p, list, &s.name);
+    if checked.is_empty() {
+        p.add(
+            &span,
+            format!("`parties` in {} must name at least one party", s.name),
+        );
+    }
+    if let Some(all) = agreement_parties {
+        for party in checked.iter().filter(|party| !all.contains(party)) {
+            p.add(
+                &span,
+                format!(
+                    "party {party:?} of {} is not a party of the agreement ({})",
+                    s.name,
+                    all.join(", ")
+                ),
+            );
+        }
+    }
+    Some(checked)
+}
+
+/// `follow_up_by`, `min_strength` and `severity`, with their defaults.
+fn commitment_choices(p: &mut Problems<'_>, s: &Section<'_, '_>) -> (FollowUp, Kind, Severity) {
     let follow_up_by = choice(
         p,
         s,
@@ -402,23 +473,17 @@ fn read_commitment(
         ],
         Severity::Medium,
     );
-    let starts = match s.value("starts") {
-        Some(_) => s.date(p, "starts").map(|(d, _)| d),
-        None => signed,
-    };
+    (follow_up_by, min_strength, severity)
+}
 
-    let window_given = s.value("window").is_some();
-    let cadence_given = s.value("cadence").is_some();
-    let deadline_given = s.value("deadline").is_some();
-    let given = [window_given, cadence_given, deadline_given]
-        .iter()
-        .filter(|&&g| g)
-        .count();
-    let window = if window_given {
-        duration(p, s, "window")
-    } else {
-        None
-    };
+/// Exactly one of `window`, `cadence` and `deadline` (a deadline not before the start):
+/// the timing, and the window when there is one (the default breach window).
+fn commitment_timing(
+    p: &mut Problems<'_>,
+    s: &Section<'_, '_>,
+    starts: Option<chrono::NaiveDate>,
+) -> (Option<Timing>, Option<Duration>) {
+    let window = s.value("window").and_then(|_| duration(p, s, "window"));
     if let Some(w) = window
         && w.is_zero()
     {
@@ -428,7 +493,7 @@ fn read_commitment(
             format!("`window` in {} must be longer than 0d", s.name),
         );
     }
-    let cadence = if cadence_given {
+    let cadence = s.value("cadence").and_then(|_| {
         s.string(p, "cadence")
             .and_then(|(text, span)| match Cron::parse(&text) {
                 Ok(c) => Some(c),
@@ -437,15 +502,13 @@ fn read_commitment(
                     None
                 }
             })
-    } else {
-        None
-    };
-    let deadline = if deadline_given {
-        s.date(p, "deadline")
-    } else {
-        None
-    };
-    let timing = match given {
+    });
+    let deadline = s.value("deadline").and_then(|_| s.date(p, "deadline"));
+    let given: Vec<_> = ["window", "cadence", "deadline"]
+        .iter()
+        .filter_map(|k| s.value(k))
+        .collect();
+    let timing = match given.len() {
         0 => {
             p.add(
                 &s.span,
@@ -458,14 +521,8 @@ fn read_commitment(
             .or(cadence.map(|c| Timing::Cadence(Box::new(c))))
             .or(deadline.clone().map(|(d, _)| Timing::Deadline(d))),
         _ => {
-            let span = ["window", "cadence", "deadline"]
-                .iter()
-                .filter_map(|k| s.value(k))
-                .map(|v| v.span())
-                .nth(1)
-                .unwrap_or(s.span.clone());
             p.add(
-                &span,
+                &given[1].span(),
                 format!(
                     "{} must have exactly one of `window`, `cadence` or `deadline`, not several",
                     s.name
@@ -482,21 +539,21 @@ fn read_commitment(
             format!("`deadline` {d} in {} is before its start {start}", s.name),
         );
     }
-    let grace = if s.value("grace").is_some() {
-        duration(p, s, "grace")
-    } else {
-        Some(Duration::default())
-    };
-    let breach_window = if s.value("breach_window").is_some() {
-        duration(p, s, "breach_window")
-    } else {
-        Some(window.unwrap_or(Duration::new(12, 0)))
-    };
-    let tags = s
-        .strings(p, "tags")
-        .map(|l| l.into_iter().map(|(v, _)| v).collect())
-        .unwrap_or_default();
+    (timing, window)
+}
 
+/// The evidence and breach alternatives and their sections (for the warnings); `None`
+/// when any alternative is invalid.
+#[allow(clippy::type_complexity)]
+fn commitment_alternatives<'t, 'd>(
+    p: &mut Problems<'_>,
+    s: &Section<'t, 'd>,
+) -> Option<(
+    Vec<Matcher>,
+    Vec<Matcher>,
+    Vec<Section<'t, 'd>>,
+    Vec<Section<'t, 'd>>,
+)> {
     let evidence_sections = s.tables(
         p,
         "evidence",
@@ -511,43 +568,19 @@ fn read_commitment(
             ),
         );
     }
-    let evidence: Vec<Matcher> = evidence_sections
-        .iter()
-        .filter_map(|m| read_matcher(p, m))
-        .collect();
+    let read = |p: &mut Problems<'_>, sections: &[Section<'_, '_>]| -> Vec<Matcher> {
+        sections.iter().filter_map(|m| read_matcher(p, m)).collect()
+    };
+    let evidence = read(p, &evidence_sections);
     let breach_sections = s.tables(
         p,
         "breach",
         &format!("breach alternative {{n}} of {}", s.name),
     );
-    let breach: Vec<Matcher> = breach_sections
-        .iter()
-        .filter_map(|m| read_matcher(p, m))
-        .collect();
-    let evidence_ok = evidence.len() == evidence_sections.len();
-    let breach_ok = breach.len() == breach_sections.len();
-    if !(evidence_ok && breach_ok) {
-        return None;
-    }
-
-    let c = Commitment {
-        id: id?,
-        title: title?,
-        quote,
-        parties: parties?,
-        follow_up_by,
-        min_strength,
-        starts: starts?,
-        timing: timing?,
-        grace: grace?,
-        breach_window: breach_window?,
-        severity,
-        tags,
-        evidence,
-        breach,
-    };
-    super::warnings::commitment(p, s, &c, &evidence_sections, &breach_sections);
-    Some(c)
+    let breach = read(p, &breach_sections);
+    let all_valid =
+        evidence.len() == evidence_sections.len() && breach.len() == breach_sections.len();
+    all_valid.then_some((evidence, breach, evidence_sections, breach_sections))
 }
 
 fn read_matcher(p: &mut Problems<'_>, s: &Section<'_, '_>) -> Option<Matcher> {
