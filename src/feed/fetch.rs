@@ -44,9 +44,77 @@ pub enum RunError {
     /// Another run holds the lock (exit 75).
     #[error("another run holds {}", .0.display())]
     Busy(PathBuf),
-    /// The state file is damaged or cannot be written, or the inbox is unusable (exit 1).
+    /// A file or folder of the run's books, or the inbox, cannot be used (exit 1):
+    /// `what` says what was tried (`cannot write PATH`, ...).
+    #[error("{what}: {source}")]
+    Io {
+        /// What was tried, with the path.
+        what: String,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state file is damaged: never reset, a person decides (exit 1).
+    #[error("{}: damaged state file: {why}; fix or remove it (removing it starts a new backfill)", path.display())]
+    Damaged {
+        /// `STATE/feed/gdelt.json`.
+        path: PathBuf,
+        /// Where and how it is damaged.
+        why: String,
+    },
+    /// A thousand files of the slot's name are in the inbox already.
+    #[error("{0}: 1000 files of that name in the inbox")]
+    NoFreeName(String),
+}
+
+/// A [`RunError::Io`] for `what` (a verb and a path).
+fn io_error(what: String) -> impl FnOnce(std::io::Error) -> RunError {
+    move |source| RunError::Io { what, source }
+}
+
+/// Why a list (`lastupdate.txt`, `masterfilelist.txt`) could not be read: the stream's
+/// slots are unknown this run, and a later run tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    /// The request failed.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The body could not be read to its end.
     #[error("{0}")]
-    State(String),
+    Read(std::io::Error),
+    /// The body is longer than a list may be.
+    #[error("more than {0} bytes")]
+    TooLarge(u64),
+    /// A line is longer than a list line may be.
+    #[error("line {0} is longer than {MAX_LIST_LINE} bytes")]
+    LongLine(usize),
+    /// `lastupdate.txt` names no events file: its first line that is not understood.
+    #[error("{url}: {why}")]
+    Malformed {
+        /// The list's address.
+        url: String,
+        /// `line N: why`.
+        why: String,
+    },
+    /// `lastupdate.txt` names no events file of the stream.
+    #[error("{url} names no events file of the {stream} stream")]
+    NoEvents {
+        /// The list's address.
+        url: String,
+        /// The stream's key.
+        stream: &'static str,
+    },
+}
+
+/// A list that could not be read, named.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {list}: {source}")]
+pub struct ListFailure {
+    /// The list's file name.
+    list: &'static str,
+    /// Why.
+    #[source]
+    source: ListError,
 }
 
 /// What a run did, for the exit code and the closing log line.
@@ -122,7 +190,7 @@ impl Fetcher<'_> {
     pub fn run(&self, range: Range) -> Result<Summary, RunError> {
         for dir in [&self.state_dir, &self.inbox] {
             std::fs::create_dir_all(dir)
-                .map_err(|e| RunError::State(format!("cannot create {}: {e}", dir.display())))?;
+                .map_err(io_error(format!("cannot create {}", dir.display())))?;
         }
         let _lock = self.lock()?;
         let mut state = load_state(&self.state_path())?;
@@ -146,14 +214,13 @@ impl Fetcher<'_> {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| RunError::State(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(io_error(format!("cannot open {}", path.display())))?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Busy(path)),
-            Err(std::fs::TryLockError::Error(e)) => Err(RunError::State(format!(
-                "cannot lock {}: {e}",
-                path.display()
-            ))),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(io_error(format!("cannot lock {}", path.display()))(e))
+            }
         }
     }
 
@@ -205,7 +272,7 @@ impl Fetcher<'_> {
         write_synced(&temp, state.to_json().as_bytes())
             .and_then(|()| std::fs::rename(&temp, &path))
             .and_then(|()| sync_dir(&self.state_dir))
-            .map_err(|e| RunError::State(format!("cannot write {}: {e}", path.display())))
+            .map_err(io_error(format!("cannot write {}", path.display())))
     }
 
     fn run_stream(
@@ -240,17 +307,21 @@ impl Fetcher<'_> {
     }
 
     /// The slots of this run and their list entries; `Ok(None)` when every slot is done,
-    /// `Err(message)` when a list cannot be read.
+    /// `Err(failure)` when a list cannot be read.
     #[allow(clippy::type_complexity)]
     fn read_lists(
         &self,
         state: &mut FeedState,
         stream: Stream,
         range: Range,
-    ) -> Result<Result<Option<(super::gdelt::Plan, HashMap<Slot, Entry>)>, String>, RunError> {
+    ) -> Result<Result<Option<(super::gdelt::Plan, HashMap<Slot, Entry>)>, ListFailure>, RunError>
+    {
         let newest = match self.newest(stream) {
             Ok(entry) => entry,
-            Err(e) => return Ok(Err(format!("cannot read {}: {e}", stream.lastupdate()))),
+            Err(source) => {
+                let list = stream.lastupdate();
+                return Ok(Err(ListFailure { list, source }));
+            }
         };
         let plan = plan(
             state.stream(stream),
@@ -273,7 +344,10 @@ impl Fetcher<'_> {
         }
         Ok(match self.entries(stream, &plan.slots, newest.slot) {
             Ok(entries) => Ok(Some((plan, entries))),
-            Err(e) => Err(format!("cannot read {}: {e}", stream.masterfilelist())),
+            Err(source) => Err(ListFailure {
+                list: stream.masterfilelist(),
+                source,
+            }),
         })
     }
 
@@ -332,9 +406,9 @@ impl Fetcher<'_> {
     }
 
     /// The newest slot, from `lastupdate.txt`.
-    fn newest(&self, stream: Stream) -> Result<Entry, String> {
+    fn newest(&self, stream: Stream) -> Result<Entry, ListError> {
         let url = format!("{}{}", self.feed.url, stream.lastupdate());
-        let mut response = self.client.get(&url, None).map_err(|e| e.to_string())?;
+        let mut response = self.client.get(&url, None)?;
         let mut newest = None;
         let mut bad = Vec::new();
         read_lines(
@@ -346,9 +420,12 @@ impl Fetcher<'_> {
                 ListLine::Malformed(why) => bad.push(format!("line {n}: {why}")),
             },
         )?;
-        newest.ok_or_else(|| match bad.first() {
-            Some(why) => format!("{url}: {why}"),
-            None => format!("{url} names no events file of the {} stream", stream.key()),
+        newest.ok_or_else(|| match bad.into_iter().next() {
+            Some(why) => ListError::Malformed { url, why },
+            None => ListError::NoEvents {
+                url,
+                stream: stream.key(),
+            },
         })
     }
 
@@ -360,17 +437,14 @@ impl Fetcher<'_> {
         stream: Stream,
         slots: &[Slot],
         newest: Slot,
-    ) -> Result<HashMap<Slot, Entry>, String> {
+    ) -> Result<HashMap<Slot, Entry>, ListError> {
         let url = format!("{}{}", self.feed.url, stream.masterfilelist());
         let wanted: HashSet<Slot> = slots.iter().copied().collect();
         let earliest = slots.iter().min().copied().unwrap_or(newest);
         let span = ((newest.time() - earliest.time()).num_seconds() / Slot::SECONDS + 2) as u64;
         let tail = span * LIST_BYTES_PER_SLOT + 64 * 1024;
         if tail < 64 << 20 {
-            let response = self
-                .client
-                .get(&url, Some(tail))
-                .map_err(|e| e.to_string())?;
+            let response = self.client.get(&url, Some(tail))?;
             let partial = response.status == 206;
             let (entries, reaches) =
                 self.collect_entries(response, stream, &wanted, earliest, partial)?;
@@ -378,7 +452,7 @@ impl Fetcher<'_> {
                 return Ok(entries);
             }
         }
-        let response = self.client.get(&url, None).map_err(|e| e.to_string())?;
+        let response = self.client.get(&url, None)?;
         Ok(self
             .collect_entries(response, stream, &wanted, earliest, false)?
             .0)
@@ -393,7 +467,7 @@ impl Fetcher<'_> {
         wanted: &HashSet<Slot>,
         earliest: Slot,
         partial: bool,
-    ) -> Result<(HashMap<Slot, Entry>, bool), String> {
+    ) -> Result<(HashMap<Slot, Entry>, bool), ListError> {
         let mut entries = HashMap::new();
         let mut first_slot = None;
         let (mut malformed, mut first_bad) = (0u64, None);
@@ -606,23 +680,18 @@ impl Fetcher<'_> {
             };
             match rename_no_replace(temp, &self.inbox.join(&candidate)) {
                 Ok(()) => {
-                    sync_dir(&self.inbox).map_err(|e| {
-                        RunError::State(format!("cannot sync {}: {e}", self.inbox.display()))
-                    })?;
+                    sync_dir(&self.inbox)
+                        .map_err(io_error(format!("cannot sync {}", self.inbox.display())))?;
                     return Ok(candidate);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
-                    return Err(RunError::State(format!(
-                        "cannot rename {} into the inbox: {e}",
-                        temp.display()
-                    )));
+                    let what = format!("cannot rename {} into the inbox", temp.display());
+                    return Err(io_error(what)(e));
                 }
             }
         }
-        Err(RunError::State(format!(
-            "{name}: 1000 files of that name in the inbox"
-        )))
+        Err(RunError::NoFreeName(name.to_string()))
     }
 }
 
@@ -638,7 +707,7 @@ fn read_lines(
     reader: &mut dyn Read,
     limit: u64,
     each: &mut dyn FnMut(usize, &str),
-) -> Result<(), String> {
+) -> Result<(), ListError> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader.take(limit + 1));
     let mut line = Vec::new();
     let (mut n, mut total) = (0usize, 0u64);
@@ -647,17 +716,17 @@ fn read_lines(
         let read = (&mut reader)
             .take(MAX_LIST_LINE + 1)
             .read_until(b'\n', &mut line)
-            .map_err(|e| e.to_string())?;
+            .map_err(ListError::Read)?;
         if read == 0 {
             return Ok(());
         }
         total += read as u64;
         n += 1;
         if total > limit {
-            return Err(format!("more than {limit} bytes"));
+            return Err(ListError::TooLarge(limit));
         }
         if line.len() as u64 > MAX_LIST_LINE {
-            return Err(format!("line {n} is longer than {MAX_LIST_LINE} bytes"));
+            return Err(ListError::LongLine(n));
         }
         each(n, String::from_utf8_lossy(&line).trim_end());
     }
@@ -687,17 +756,12 @@ fn skip_rest_of_line(reader: &mut impl BufRead) -> Result<(), Failure> {
 /// Reads the state file; a missing file is a first run, a damaged one an error.
 pub fn load_state(path: &Path) -> Result<FeedState, RunError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => FeedState::parse(&text).map_err(|e| {
-            RunError::State(format!(
-                "{}: damaged state file: {e}; fix or remove it (removing it starts a new backfill)",
-                path.display()
-            ))
+        Ok(text) => FeedState::parse(&text).map_err(|why| RunError::Damaged {
+            path: path.to_path_buf(),
+            why,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FeedState::default()),
-        Err(e) => Err(RunError::State(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(io_error(format!("cannot read {}", path.display()))(e)),
     }
 }
 

@@ -2,7 +2,6 @@
 //! from the environment, redirects followed only within the scheme asked for, every body
 //! read with a bound, and any status but 2xx an error.
 
-use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
@@ -10,24 +9,17 @@ use std::time::Duration;
 const MAX_REDIRECTS: usize = 5;
 
 /// Why a request gave no body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
     /// 404 or 410: the server says there is no such file.
+    #[error("{0}: 404 not found")]
     NotFound(String),
     /// Any other status but 2xx.
+    #[error("{1}: HTTP status {0}")]
     Status(u16, String),
     /// No answer: connection, timeout, protocol, or a redirect that was not followed.
+    #[error("{0}")]
     Transport(String),
-}
-
-impl fmt::Display for HttpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HttpError::NotFound(url) => write!(f, "{url}: 404 not found"),
-            HttpError::Status(code, url) => write!(f, "{url}: HTTP status {code}"),
-            HttpError::Transport(message) => f.write_str(message),
-        }
-    }
 }
 
 /// A successful answer whose body is read as a stream.
@@ -176,11 +168,13 @@ pub fn read_bounded(
 }
 
 /// Why a bounded read stopped.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BoundedError {
     /// More than this many bytes came.
+    #[error("more than {0} bytes")]
     TooLarge(u64),
     /// The connection failed while reading.
+    #[error("{0}")]
     Io(String),
 }
 

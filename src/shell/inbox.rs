@@ -76,12 +76,11 @@ impl Inbox {
         state_dir: &Path,
         max_size: u64,
         settle: Duration,
-    ) -> Result<Inbox, String> {
+    ) -> Result<Inbox, (PathBuf, std::io::Error)> {
         let processed = state_dir.join("processed");
         let rejected = state_dir.join("rejected");
         for d in [dir, &processed, &rejected] {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("{}: {e}", crate::engine::problem::shown(d)))?;
+            std::fs::create_dir_all(d).map_err(|e| (d.to_path_buf(), e))?;
         }
         Ok(Inbox {
             dir: dir.to_path_buf(),

@@ -59,7 +59,7 @@ pub fn init_with(format: LogFormat, level: &str, writer: BoxMakeWriter) {
         tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
             .with_span_list(false)
             .with_writer(writer)
     };

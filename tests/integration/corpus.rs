@@ -300,10 +300,13 @@ fn hostile_and_broken_inputs() {
             .unwrap()
             .iter()
             .map(|l| {
+                // the record's own fields, and those of its span (the file it is about)
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let span = v.get("span").and_then(|s| s.as_object()).into_iter();
                 v.as_object()
-                    .unwrap()
-                    .values()
+                    .into_iter()
+                    .chain(span)
+                    .flat_map(|o| o.values())
                     .filter_map(|f| f.as_str())
                     .collect::<Vec<_>>()
                     .join(" ")

@@ -343,7 +343,7 @@ pub(super) async fn run(
         config.max_file_size,
         config.settle,
     )
-    .map_err(DaemonError::Folders)?;
+    .map_err(|(path, source)| DaemonError::Folders { path, source })?;
     let _lock = lock_state_folder(&config.state_dir)?;
     // The watch is set up before the worker's first scan, so no file can slip between them.
     let (fs_tx, fs_rx) = unbounded_channel::<notify::Result<notify::Event>>();

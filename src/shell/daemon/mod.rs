@@ -33,8 +33,17 @@ pub enum DaemonError {
     #[error("the rules are invalid; not starting")]
     Rules(Vec<Problem>),
     /// The inbox or state folders cannot be created.
-    #[error("cannot prepare the inbox and state folders: {0}")]
-    Folders(String),
+    #[error(
+        "cannot prepare the inbox and state folders: {}: {source}",
+        shown(path)
+    )]
+    Folders {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Another daemon holds `STATE/daemon.lock`.
     #[error("another pledgewatch daemon is running on this state folder (it holds the lock {}); not starting", shown(.0))]
     Locked(PathBuf),
