@@ -29,6 +29,6 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let format = args.log_format.as_deref().unwrap_or(&config.log_format);
     crate::shell::logging::init(crate::shell::logging::resolve(format), &config.log_level);
     tracing::info!(config = %config.path.display(), rules = %config.rules_dir.display(), "starting pledgewatch {}", env!("CARGO_PKG_VERSION"));
-    crate::shell::daemon::run(config, args.as_of)?;
+    crate::shell::daemon::run(config, args.as_of, crate::feed::fetch::newest_slots)?;
     Ok(exit::OK)
 }

@@ -157,7 +157,7 @@ pub fn run(args: FetchArgs) -> Result<u8, CliError> {
         max_size: config.max_file_size,
         max_line: config.max_line_length,
         filter,
-        client: crate::feed::http::Client::new(config.gdelt.timeout),
+        client: crate::shell::http::Client::new(config.gdelt.timeout),
         progress: &bar,
     };
     let result = fetcher.run(range);

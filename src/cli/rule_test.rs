@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 /// Check what rules must say on given reports: test files of expectations.
 #[derive(clap::Args)]
 pub struct TestArgs {
-    /// Test files (TOML: rules, reports, [[report]], [[expect]]), or folders holding
-    /// `*.test.toml` files.
+    /// Test files (TOML: rules, reports, report and expect tables), or folders holding
+    /// *.test.toml files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }

@@ -30,6 +30,13 @@ pub struct DailyTally {
     parties: Vec<u32>,
     /// Per commitment: changed since the last [`DailyTally::take_changed`].
     changed: Vec<bool>,
+    /// Per commitment: the index of its agreement.
+    agreement_of: Vec<u32>,
+    /// Per agreement: the distinct reports that count for one of its commitments (any
+    /// date from the commitment's start on, any class).
+    agreement_reports: Vec<i64>,
+    /// `agreement_reports` changed since the last [`DailyTally::take_agreements_changed`].
+    agreements_changed: bool,
 }
 
 /// The cells of one (commitment, class, party set).
@@ -197,11 +204,20 @@ impl DailyTally {
             .flat_map(|a| &a.commitments)
             .map(|c| c.parties.len().min(64) as u32)
             .collect();
+        let agreement_of = rules
+            .agreements
+            .iter()
+            .enumerate()
+            .flat_map(|(a, ag)| ag.commitments.iter().map(move |_| a as u32))
+            .collect();
         DailyTally {
             commitments: vec![Vec::new(); scopes.len()],
             changed: vec![false; scopes.len()],
             scopes,
             parties,
+            agreement_of,
+            agreement_reports: vec![0; rules.agreements.len()],
+            agreements_changed: false,
         }
     }
 
@@ -209,6 +225,7 @@ impl DailyTally {
     /// Hits dated before their commitment's start never count and are not kept.
     pub fn add(&mut self, date: NaiveDate, hits: &[Hit], sign: i32) {
         let day = day_number(date);
+        let mut agreements: Vec<u32> = Vec::new();
         for h in hits {
             let c = h.commitment as usize;
             let (Some(series), Some(&(starts, each))) =
@@ -238,11 +255,64 @@ impl DailyTally {
             };
             s.push(day, sign);
             self.changed[c] = true;
+            if let Some(&a) = self.agreement_of.get(c)
+                && !agreements.contains(&a)
+            {
+                agreements.push(a);
+            }
         }
+        for a in agreements {
+            if let Some(n) = self.agreement_reports.get_mut(a as usize) {
+                *n += i64::from(sign);
+                self.agreements_changed = true;
+            }
+        }
+    }
+
+    /// Per agreement (rule order): the distinct reports that count for one of its
+    /// commitments, whatever their date.
+    pub fn agreement_reports(&self) -> &[i64] {
+        &self.agreement_reports
+    }
+
+    /// True (once) when the agreements' report counts changed since the last call.
+    pub fn take_agreements_changed(&mut self) -> bool {
+        std::mem::take(&mut self.agreements_changed)
+    }
+
+    /// The agreements' report counts as bytes, for the ledger (each an i64, little-endian).
+    pub fn encode_agreements(&self) -> Vec<u8> {
+        self.agreement_reports
+            .iter()
+            .flat_map(|n| n.to_le_bytes())
+            .collect()
+    }
+
+    /// Sets the agreements' report counts from [`DailyTally::encode_agreements`]' bytes.
+    pub fn decode_agreements(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if bytes.len() != self.agreement_reports.len() * 8 {
+            return Err("stored report counts of the agreements are malformed".into());
+        }
+        for (n, chunk) in self.agreement_reports.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *n = i64::from_le_bytes(b);
+        }
+        Ok(())
     }
 
     /// Adds every cell of `other` (a tally of the same rules) to this one.
     pub fn absorb(&mut self, other: &mut DailyTally) {
+        for (mine, theirs) in self
+            .agreement_reports
+            .iter_mut()
+            .zip(&mut other.agreement_reports)
+        {
+            if *theirs != 0 {
+                *mine += std::mem::take(theirs);
+                self.agreements_changed = true;
+            }
+        }
         for (c, theirs) in other.commitments.iter_mut().enumerate() {
             for s in theirs.iter_mut() {
                 s.merge();

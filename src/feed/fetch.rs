@@ -20,8 +20,8 @@ use super::gdelt::{
     AfterFailure, Entry, Failure, FeedState, ListLine, Range, RowFilter, Slot, Stream, Verdict,
     md5_hex, parse_list_line, plan,
 };
-use super::http::{BoundedError, Client, HttpError, read_bounded};
 use crate::shell::config::GdeltFeed;
+use crate::shell::http::{BoundedError, Client, HttpError, read_bounded};
 use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 use std::collections::{HashMap, HashSet};
@@ -462,7 +462,7 @@ impl Fetcher<'_> {
     /// starts before `earliest` (a tail that holds every wanted slot that is listed).
     fn collect_entries(
         &self,
-        mut response: super::http::Response,
+        mut response: crate::shell::http::Response,
         stream: Stream,
         wanted: &HashSet<Slot>,
         earliest: Slot,
@@ -813,4 +813,24 @@ pub fn parse_when(text: &str, end_of_day: bool) -> Result<DateTime<Utc>, String>
         chrono::NaiveTime::MIN
     };
     Ok(date.and_time(time).and_utc())
+}
+
+/// The newest slot each feed has done, from the state folder (`STATE/feed/gdelt.json`):
+/// what the daemon's metrics report as `pledgewatch_feed_last_slot_timestamp_seconds`.
+/// A feed that never ran, or whose state cannot be read, has none.
+pub fn newest_slots(state_dir: &Path) -> Vec<(String, DateTime<Utc>)> {
+    let path = state_dir.join("feed").join("gdelt.json");
+    if !path.exists() {
+        return Vec::new();
+    }
+    let Ok(state) = load_state(&path) else {
+        return Vec::new();
+    };
+    state
+        .streams
+        .values()
+        .filter_map(|s| s.done.last().map(|r| r.1))
+        .max()
+        .map(|slot| vec![("gdelt".to_string(), slot.time())])
+        .unwrap_or_default()
 }

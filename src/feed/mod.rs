@@ -6,10 +6,8 @@
 //!
 //! - [`gdelt`]: the pure part of the GDELT 2.0 feed: slots, the file lists, the row
 //!   filter and the record of done slots, with the decisions about them. No I/O, no clock.
-//! - [`http`]: the HTTP client (timeouts, bounded bodies, redirects within one scheme).
 //! - [`fetch`]: one run of `pledgewatch fetch gdelt`: lock, lists, downloads, checks,
 //!   unpacking, the atomic write into the inbox and the state file.
 
 pub(crate) mod fetch;
 pub(crate) mod gdelt;
-pub(crate) mod http;

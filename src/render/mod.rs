@@ -1,10 +1,12 @@
 //! Rendering the engine's results: [`status`] (text, JSON, Markdown of one as-of date),
-//! [`explain`] (a commitment's timeline, a report taken apart), [`history`] (change points and the `--every` tables) and [`html`] (the scorecard page).
+//! [`explain`] (a commitment's timeline, a report taken apart), [`history`] (change points and the `--every` tables), [`html`] (the scorecard page) and
+//! [`metrics`] (the Prometheus textfile).
 //! Pure: strings out.
 
 pub(crate) mod explain;
 pub(crate) mod history;
 pub(crate) mod html;
+pub(crate) mod metrics;
 pub mod status;
 
 /// `value` as pretty JSON with a final newline (a serialisation error becomes an error

@@ -7,7 +7,9 @@
 pub(crate) mod alert;
 pub(crate) mod config;
 pub(crate) mod daemon;
+pub(crate) mod delivery;
 pub(crate) mod files;
+pub(crate) mod http;
 pub(crate) mod inbox;
 pub(crate) mod ledger;
 pub(crate) mod logging;

@@ -1,7 +1,8 @@
-//! A small HTTP/1.1 server on 127.0.0.1 for the feed tests: serves files from memory, with
-//! faults to order (a status, a stall, a slow body, a redirect), honours `Range: bytes=-N`
-//! when asked to, tunnels CONNECT (so it can stand in for a proxy), and records every
-//! request line. Each connection is answered once and closed.
+//! A small HTTP/1.1 server on 127.0.0.1 for the feed and delivery tests: serves files from
+//! memory, with faults to order (a status, a stall, a slow body, a redirect), honours
+//! `Range: bytes=-N` when asked to, tunnels CONNECT (so it can stand in for a proxy),
+//! records every request line, and takes POSTs (kept whole, with their headers; answered
+//! 200 unless a fault says otherwise). Each connection is answered once and closed.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -36,6 +37,21 @@ pub struct Site {
     pub requests: Vec<String>,
     /// The User-Agent of every request.
     pub user_agents: Vec<String>,
+    /// Every POST, in order of arrival.
+    pub posts: Vec<Post>,
+}
+
+/// One POST request.
+#[derive(Clone, Debug)]
+pub struct Post {
+    pub path: String,
+    /// Header names lower-cased.
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+    /// The status it was answered with.
+    pub answered: u16,
+    /// When it came.
+    pub received: std::time::SystemTime,
 }
 
 pub struct Server {
@@ -88,6 +104,10 @@ impl Server {
     pub fn requests(&self) -> Vec<String> {
         self.site.lock().unwrap().requests.clone()
     }
+
+    pub fn posts(&self) -> Vec<Post> {
+        self.site.lock().unwrap().posts.clone()
+    }
 }
 
 impl Drop for Server {
@@ -135,6 +155,9 @@ fn serve(mut conn: TcpStream, site: &Mutex<Site>, stop: &AtomicBool) {
         Some((_, rest)) => rest.find('/').map_or("/".into(), |i| rest[i..].to_string()),
         None => target,
     };
+    if request.starts_with("POST ") {
+        return take_post(conn, site, stop, path, headers);
+    }
     let range = headers.get("range").cloned();
     let (fault, body, ranges) = {
         let mut s = site.lock().unwrap();
@@ -190,6 +213,48 @@ fn serve(mut conn: TcpStream, site: &Mutex<Site>, stop: &AtomicBool) {
         }
         None => respond(&mut conn, 200, &[], &body, pause),
     }
+}
+
+/// Reads a POST's body (Content-Length), keeps it, and answers: 200, or the path's fault.
+fn take_post(
+    mut conn: TcpStream,
+    site: &Mutex<Site>,
+    stop: &AtomicBool,
+    path: String,
+    headers: HashMap<String, String>,
+) {
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len.min(64 << 20)];
+    if conn.read_exact(&mut body).is_err() {
+        return;
+    }
+    let fault = site.lock().unwrap().faults.get(&path).cloned();
+    let answered = match fault {
+        Some(Fault::Status(code)) => code,
+        Some(Fault::StatusOnce(code)) => {
+            site.lock().unwrap().faults.remove(&path);
+            code
+        }
+        Some(Fault::Stall) => {
+            let start = Instant::now();
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return;
+        }
+        _ => 200,
+    };
+    site.lock().unwrap().posts.push(Post {
+        path,
+        headers,
+        body,
+        answered,
+        received: std::time::SystemTime::now(),
+    });
+    respond(&mut conn, answered, &[], b"{}", None);
 }
 
 fn respond(

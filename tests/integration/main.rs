@@ -7,6 +7,7 @@ mod check;
 mod corpus;
 mod daemon;
 mod datasets;
+mod delivery;
 mod docs;
 mod explain;
 mod faults;

@@ -47,11 +47,11 @@ fn a_ledger_of_0_1_is_upgraded_after_a_copy_and_nothing_repeats() {
     assert_eq!(user_version(&d.path("state/pledgewatch.db")), 1);
     d.spawn("2026-11-27", &[]);
     d.wait_log(
-        "upgrading the ledger's schema from 1 to 3",
+        "upgrading the ledger's schema from 1 to 4",
         Duration::from_secs(5),
     );
     assert_eq!(d.stop(), 0);
-    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 3);
+    assert_eq!(user_version(&d.path("state/pledgewatch.db")), 4);
     let copies = backups(&d);
     assert_eq!(copies.len(), 1, "{copies:?}");
     let copy = d.path(&format!("state/{}", copies[0]));
@@ -80,7 +80,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
     let db = d.path("state/pledgewatch.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 4;")
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA user_version = 5;")
             .unwrap();
     }
     let before = std::fs::read(&db).unwrap();
@@ -97,7 +97,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
     assert_eq!(r.code, 78, "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("written by a newer pledgewatch (ledger schema 4"),
+            .contains("written by a newer pledgewatch (ledger schema 5"),
         "{}",
         r.stderr
     );
@@ -108,7 +108,7 @@ fn a_ledger_of_a_newer_version_is_refused_untouched() {
         before,
         "the newer ledger was modified"
     );
-    assert_eq!(user_version(&db), 4);
+    assert_eq!(user_version(&db), 5);
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
         }
         assert!(start.elapsed() < Duration::from_secs(20), "no pause");
     }
-    // schema 3 is written inside the open transaction; kill before it commits
+    // the new schema is written inside the open transaction; kill before it commits
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
     let db = d.path("state/pledgewatch.db");
@@ -155,8 +155,60 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
     // the next start migrates it for good
     d.log.lock().unwrap().clear();
     d.spawn("2026-11-27", &[]);
-    d.wait_log("ledger schema is now 3", Duration::from_secs(5));
+    d.wait_log("ledger schema is now 4", Duration::from_secs(5));
     assert_eq!(d.stop(), 0);
-    assert_eq!(user_version(&db), 3);
+    assert_eq!(user_version(&db), 4);
     assert_eq!(d.status_json("2026-11-27")["reports"]["read"], 49);
+}
+
+/// A ledger of schema 3 (tests/data/ledger-schema-3.db: the 49 example reports, taken by
+/// the daemon of the previous version at as-of 2026-11-27, 9 commitments alerting) gets
+/// the alert-delivery tables of schema 4: its alarms stay open (nothing is alerted again,
+/// and leaving them will say `resolved`), and its tally is counted again once.
+#[test]
+fn a_ledger_of_schema_3_keeps_its_open_alarms() {
+    let mut d = Daemon::new(setup(""));
+    std::fs::create_dir_all(d.path("state")).unwrap();
+    std::fs::copy(
+        root().join("tests/data/ledger-schema-3.db"),
+        d.path("state/pledgewatch.db"),
+    )
+    .unwrap();
+    let db = d.path("state/pledgewatch.db");
+    assert_eq!(user_version(&db), 3);
+    let before = d.status_json("2026-11-27");
+    assert_eq!(before["reports"]["read"], 49);
+    d.spawn("2026-11-27", &[]);
+    d.wait_log(
+        "upgrading the ledger's schema from 3 to 4",
+        Duration::from_secs(5),
+    );
+    d.wait_log(
+        "matching every stored report again",
+        Duration::from_secs(10),
+    );
+    assert_eq!(d.stop(), 0);
+    assert_eq!(user_version(&db), 4);
+    assert_eq!(d.status_json("2026-11-27"), before);
+    assert!(d.alerts().is_empty(), "alerted again: {:?}", d.alerts());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let open: Vec<(String, bool)> = conn
+        .prepare("SELECT status, open FROM alert_state ORDER BY commitment")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(open.len(), 17);
+    for (status, open) in open {
+        let alarm = ["overdue", "paper_tiger", "breached"].contains(&status.as_str());
+        assert_eq!(open, alarm, "{status}");
+    }
+    let copies: Vec<String> = std::fs::read_dir(d.path("state"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pledgewatch.db.schema-3."))
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
 }

@@ -60,10 +60,15 @@ fn unit_verifies_cleanly_and_is_hardened() {
     let e = exposure(&unit);
     assert!(e <= 1.0, "exposure {e} > 1.0");
     let text = std::fs::read_to_string(&unit).unwrap();
-    assert!(
-        text.lines().any(|l| l == "PrivateNetwork=yes"),
-        "the daemon needs no network"
-    );
+    // the daemon listens nowhere and connects only to this host (Alertmanager, a webhook)
+    for want in [
+        "SocketBindDeny=any",
+        "IPAddressDeny=any",
+        "IPAddressAllow=localhost",
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+    ] {
+        assert!(text.lines().any(|l| l == want), "{want} missing");
+    }
 }
 
 #[test]
@@ -87,8 +92,9 @@ fn fetch_service_and_timer_verify_and_the_service_is_hardened_but_for_the_networ
     // the same hardening as the daemon, line for line, but for the network
     let daemon = std::fs::read_to_string(root().join("systemd/pledgewatch.service")).unwrap();
     let network = [
-        "PrivateNetwork=",
         "IPAddressDeny=",
+        "IPAddressAllow=",
+        "SocketBindDeny=",
         "RestrictAddressFamilies=",
     ];
     for line in daemon
@@ -96,6 +102,7 @@ fn fetch_service_and_timer_verify_and_the_service_is_hardened_but_for_the_networ
         .skip_while(|l| !l.starts_with("NoNewPrivileges="))
     {
         if !line.is_empty()
+            && !line.starts_with('#')
             && !network.iter().any(|n| line.starts_with(n))
             && !line.starts_with('[')
             && !line.starts_with("WantedBy")

@@ -233,6 +233,7 @@ impl WorkerHandle {
         as_of: Option<NaiveDate>,
         rules: RuleSet,
         inbox: Inbox,
+        feeds: super::Feeds,
     ) -> Result<WorkerHandle, DaemonError> {
         let stop = Arc::new(AtomicBool::new(false));
         let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
@@ -243,6 +244,7 @@ impl WorkerHandle {
             rules,
             inbox,
             stop: stop.clone(),
+            feeds,
         };
         let thread = std::thread::Builder::new()
             .name("pledgewatch-worker".into())
@@ -336,6 +338,7 @@ pub(super) async fn run(
     config: Config,
     as_of: Option<NaiveDate>,
     rules: RuleSet,
+    feeds: super::Feeds,
 ) -> Result<(), DaemonError> {
     let inbox = Inbox::new(
         &config.inbox_dir,
@@ -348,7 +351,7 @@ pub(super) async fn run(
     // The watch is set up before the worker's first scan, so no file can slip between them.
     let (fs_tx, fs_rx) = unbounded_channel::<notify::Result<notify::Event>>();
     let mut watch = InboxWatch::new(&config.inbox_dir, fs_tx)?;
-    let mut worker = WorkerHandle::spawn(&config, as_of, rules, inbox)?;
+    let mut worker = WorkerHandle::spawn(&config, as_of, rules, inbox, feeds)?;
     let signals = Signals::install()?;
     let result = serve(&config, &mut watch, fs_rx, &mut worker, signals).await;
     notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);

@@ -9,6 +9,7 @@
 //!   match, identity check, commit) and one place that turns the outcome into a move,
 //!   an `.error` file and a log line.
 
+mod alerting;
 mod main_loop;
 mod scorecard;
 mod take;
@@ -77,6 +78,9 @@ pub enum DaemonError {
     /// The worker thread stopped on an error it cannot go past.
     #[error("stopping: {0}")]
     Worker(String),
+    /// A delivery receiver cannot start (a secret file unreadable: exit 78).
+    #[error(transparent)]
+    Delivery(#[from] crate::shell::delivery::DeliveryError),
     /// The worker thread panicked or ended without saying why.
     #[error("the worker thread ended unexpectedly")]
     WorkerGone,
@@ -89,6 +93,9 @@ impl DaemonError {
         match self {
             DaemonError::Ledger(e) => e.exit_code(),
             DaemonError::Locked(_) => crate::exit::TEMPFAIL,
+            DaemonError::Delivery(crate::shell::delivery::DeliveryError::Secret { .. }) => {
+                crate::exit::CONFIG
+            }
             _ => crate::exit::PROBLEMS,
         }
     }
@@ -123,11 +130,16 @@ fn log_warnings(set: &RuleSet) {
     }
 }
 
+/// Where the feeds stand: the newest slot each has done, from the state folder (the
+/// command line hands the feed's own reader in, so that the shell needs no feed).
+pub type Feeds = fn(&std::path::Path) -> Vec<(String, chrono::DateTime<chrono::Utc>)>;
+
 /// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(config: Config, as_of: Option<NaiveDate>) -> Result<(), DaemonError> {
+pub fn run(config: Config, as_of: Option<NaiveDate>, feeds: Feeds) -> Result<(), DaemonError> {
     if let Some(newer) = crate::shell::ledger::newer_than_known(&config.state_dir) {
         return Err(newer.into());
     }
+    crate::shell::delivery::check_secrets(&config)?;
     let rules = crate::shell::rules_dir::load_dir(&config.rules_dir).map_err(DaemonError::Rules)?;
     log_warnings(&rules);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -137,5 +149,5 @@ pub fn run(config: Config, as_of: Option<NaiveDate>) -> Result<(), DaemonError> 
             what: "the runtime",
             source,
         })?;
-    runtime.block_on(main_loop::run(config, as_of, rules))
+    runtime.block_on(main_loop::run(config, as_of, rules, feeds))
 }

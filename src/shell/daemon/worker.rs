@@ -5,17 +5,18 @@
 
 use super::scorecard::Pacing;
 use super::take::Took;
-use super::{Event, Job, log_warnings};
-use crate::engine::alert::{self, AlertKey, AlertState};
+use super::{DaemonError, Event, Job, log_warnings};
+use crate::engine::alert::{AlertKey, AlertState};
 use crate::engine::evaluate::AgreementStatus;
 use crate::engine::matcher::CompiledRules;
 use crate::engine::problem::{Problem, shown};
 use crate::engine::rules::RuleSet;
 use crate::shell::alert::Sinks;
 use crate::shell::config::Config;
+use crate::shell::delivery::Delivery;
 use crate::shell::inbox::{Entry, Inbox};
 use crate::shell::ledger::{Ledger, LedgerError, Standing};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -31,12 +32,13 @@ pub(super) struct Start {
     pub rules: RuleSet,
     pub inbox: Inbox,
     pub stop: Arc<AtomicBool>,
+    pub feeds: super::Feeds,
 }
 
 /// Everything the worker owns.
 pub(super) struct Worker {
     pub(super) config: Config,
-    as_of: Option<NaiveDate>,
+    pub(super) as_of: Option<NaiveDate>,
     pub(super) ledger: Ledger,
     pub(super) rules: RuleSet,
     pub(super) compiled: CompiledRules,
@@ -45,8 +47,18 @@ pub(super) struct Worker {
     /// Distinct reports in the ledger.
     pub(super) reports: usize,
     pub(super) inbox: Inbox,
-    sinks: Sinks,
-    states: HashMap<AlertKey, AlertState>,
+    pub(super) sinks: Sinks,
+    pub(super) states: HashMap<AlertKey, AlertState>,
+    /// The alerts Alertmanager is told of as active, with their annotations.
+    pub(super) am_open: HashMap<AlertKey, String>,
+    /// The delivery threads (Alertmanager, webhook).
+    pub(super) delivery: Delivery,
+    /// When the earliest running hold ends: evaluate again then.
+    pub(super) hold_ends: Option<Instant>,
+    /// Where the feeds stand, for the metrics.
+    pub(super) feeds: super::Feeds,
+    /// The metrics textfile could not be written (logged once).
+    pub(super) metrics_failing: bool,
     pub(super) statuses: Vec<AgreementStatus>,
     /// The as-of date of `statuses`.
     pub(super) statuses_as_of: NaiveDate,
@@ -70,6 +82,9 @@ pub(super) fn main(start: Start, jobs: Receiver<Job>, events: UnboundedSender<Ev
         }
     };
     let _ = events.send(Event::Ready(worker.status_line()));
+    if let Err(e) = worker.catch_up_records() {
+        tracing::error!(error = %e, "cannot read the alert records not yet written to the journal");
+    }
     worker.scan(&HashSet::new());
     worker.evaluate();
     while let Some(job) = worker.next_job(&jobs) {
@@ -91,22 +106,24 @@ pub(super) fn main(start: Start, jobs: Receiver<Job>, events: UnboundedSender<Ev
             other => worker.handle(other, &events),
         }
     }
+    std::mem::take(&mut worker.delivery).stop(DELIVERY_GRACE);
 }
 
+/// How long a stopping daemon waits for the requests delivery has in hand.
+const DELIVERY_GRACE: Duration = Duration::from_secs(2);
+
 impl Worker {
-    fn start(start: Start) -> Result<Worker, LedgerError> {
+    fn start(start: Start) -> Result<Worker, DaemonError> {
         let Start {
             config,
             as_of,
             rules,
             inbox,
             stop,
+            feeds,
         } = start;
         let ledger = Ledger::open(&config.state_dir)?;
-        let compiled = CompiledRules::new(&rules).map_err(|what| LedgerError::Damaged {
-            path: config.rules_dir.clone(),
-            what,
-        })?;
+        let compiled = CompiledRules::new(&rules).map_err(DaemonError::Worker)?;
         let states = ledger.alert_states()?.into_iter().collect();
         let mut worker = Worker {
             as_of,
@@ -124,10 +141,34 @@ impl Worker {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             retry: HashMap::new(),
             scorecard: Pacing::default(),
+            am_open: HashMap::new(),
+            delivery: Delivery::default(),
+            hold_ends: None,
+            feeds,
+            metrics_failing: false,
             config,
         };
         worker.load_standing()?;
+        worker.load_am_open();
+        worker.start_delivery()?;
         Ok(worker)
+    }
+
+    /// Starts the delivery threads of the config. A webhook's cursor starts at the newest
+    /// record when it is first configured (it is sent what is made from then on) and is
+    /// forgotten when it is no longer configured.
+    fn start_delivery(&mut self) -> Result<(), DaemonError> {
+        let cursor = self.ledger.webhook_cursor()?;
+        match (&self.config.webhook, cursor) {
+            (Some(_), None) => {
+                let last = self.ledger.last_record()?;
+                self.ledger.set_webhook_cursor(Some(last))?;
+            }
+            (None, Some(_)) => self.ledger.set_webhook_cursor(None)?,
+            _ => {}
+        }
+        self.delivery = Delivery::start(&self.config)?;
+        Ok(())
     }
 
     /// The next job, or `None` when the worker must stop. While waiting it does what is due
@@ -144,11 +185,17 @@ impl Worker {
             };
             match jobs.recv_timeout(wait) {
                 Ok(job) => return Some(job),
+                Err(RecvTimeoutError::Timeout) if self.hold_ended() => return Some(Job::Evaluate),
                 Err(RecvTimeoutError::Timeout) if self.scorecard.ready() => self.write_scorecard(),
                 Err(RecvTimeoutError::Timeout) => return Some(Job::Scan(HashSet::new())),
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
+    }
+
+    /// True when a running hold has ended: its unit may alert now.
+    fn hold_ended(&self) -> bool {
+        self.hold_ends.is_some_and(|at| Instant::now() >= at)
     }
 
     fn handle(&mut self, job: Job, events: &UnboundedSender<Event>) {
@@ -213,6 +260,10 @@ impl Worker {
             state_dir,
             ..config
         };
+        std::mem::take(&mut self.delivery).stop(DELIVERY_GRACE);
+        if let Err(e) = self.start_delivery() {
+            tracing::error!(error = %e, "alert delivery is not running until the next reload or restart");
+        }
         self.evaluate();
         Ok((self.status_line(), Box::new(self.config.clone())))
     }
@@ -244,7 +295,8 @@ impl Worker {
             .map(|(at, _)| *at - now)
             .min();
         let settle = self.inbox.waiting().then_some(settle_poll);
-        [retry, settle, self.scorecard.due_in()]
+        let hold = self.hold_ends.map(|at| at.saturating_duration_since(now));
+        [retry, settle, hold, self.scorecard.due_in()]
             .into_iter()
             .flatten()
             .min()
@@ -300,37 +352,8 @@ impl Worker {
             .insert(entry.name.clone(), (now + delay, attempts));
     }
 
-    fn as_of(&self) -> NaiveDate {
+    pub(super) fn as_of(&self) -> NaiveDate {
         self.as_of.unwrap_or_else(crate::shell::today_utc)
-    }
-
-    /// Evaluates every commitment from the tally, raises the alerts its changes call for
-    /// and stores the new alert states.
-    pub(super) fn evaluate(&mut self) {
-        let started = Instant::now();
-        let as_of = self.as_of();
-        let statuses = self.standing.tally.statuses(&self.rules, as_of);
-        let (alerts, changes) = alert::transitions(
-            &statuses,
-            &self.states,
-            Utc::now(),
-            as_of,
-            self.config.repeat_interval,
-        );
-        self.sinks.emit(&alerts);
-        if !changes.is_empty() {
-            match self.ledger.save_alert_states(&changes) {
-                Ok(()) => self.states.extend(changes),
-                Err(e) => tracing::error!(error = %e, "cannot store alert states"),
-            }
-        }
-        self.statuses = statuses;
-        self.statuses_as_of = as_of;
-        self.scorecard.evaluated();
-        tracing::debug!(
-            evaluate_ms = started.elapsed().as_millis() as u64,
-            "evaluated"
-        );
     }
 
     /// Logs a digest line per agreement: its score and how many commitments are in each

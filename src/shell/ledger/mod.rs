@@ -18,6 +18,7 @@ mod schema;
 mod standing;
 
 pub use crate::engine::alert::{AlertKey, AlertState};
+pub use alerts::{AlertChanges, AmAlert, AmInfo};
 pub use error::LedgerError;
 pub use records::{FileCounts, commit, count_new_reports, put_file, put_report};
 pub use schema::SCHEMA_VERSION;

@@ -60,10 +60,13 @@ impl Ledger {
                 .map_err(&e)?
                 .as_blob()
                 .map_err(|x| self.damaged(format!("stored tally: {x}")))?;
-            tally
-                .decode(c as usize, cells)
-                .map_err(|x| self.damaged(x.to_string()))?;
+            let decoded = match usize::try_from(c) {
+                Ok(c) => tally.decode(c, cells),
+                Err(_) => tally.decode_agreements(cells),
+            };
+            decoded.map_err(|x| self.damaged(x))?;
         }
+        tally.take_agreements_changed();
         let marks = self.load_marks(tally.len())?;
         tally.take_changed();
         Ok(Standing { tally, marks })
@@ -239,6 +242,11 @@ pub fn save_standing(
         } else {
             put.execute(params![c, cells]).map_err(&e)?;
         }
+    }
+    // the agreements' report counts are row -1
+    if standing.tally.take_agreements_changed() {
+        put.execute(params![-1, standing.tally.encode_agreements()])
+            .map_err(&e)?;
     }
     let mut gone = tx
         .prepare_cached("DELETE FROM marks WHERE commitment = ?1 AND id = ?2")

@@ -6,6 +6,10 @@ use crate::engine::schedule::Cron;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod delivery;
+
+pub use delivery::{AlertmanagerConfig, WebhookConfig, read_secret};
+
 /// Where the configuration is looked for when `--config` is not given.
 pub const DEFAULT_PATH: &str = "/etc/pledgewatch/pledgewatch.toml";
 
@@ -26,8 +30,16 @@ pub struct Config {
     pub digest: Cron,
     /// How often an ongoing alert is repeated.
     pub repeat_interval: Interval,
+    /// How long a status must last before it alerts (`alerts.hold`).
+    pub hold: Interval,
     /// Alerts JSONL file, if any.
     pub alerts_file: Option<PathBuf>,
+    /// `[alerts.alertmanager]`, when configured.
+    pub alertmanager: Option<AlertmanagerConfig>,
+    /// `[alerts.webhook]`, when configured.
+    pub webhook: Option<WebhookConfig>,
+    /// `metrics.textfile`: the Prometheus textfile written after each evaluation.
+    pub metrics_textfile: Option<PathBuf>,
     /// auto | text | json | journald.
     pub log_format: String,
     /// tracing level filter.
@@ -99,6 +111,8 @@ struct RawConfig {
     inbox: RawInbox,
     #[serde(default)]
     feed: RawFeed,
+    #[serde(default)]
+    metrics: RawMetrics,
 }
 
 #[derive(Deserialize, Default)]
@@ -176,6 +190,19 @@ struct RawAlerts {
     repeat_interval: toml::Spanned<String>,
     #[serde(default)]
     file: String,
+    #[serde(default = "d_hold")]
+    hold: toml::Spanned<String>,
+    #[serde(default)]
+    alertmanager: Option<delivery::RawAlertmanager>,
+    #[serde(default)]
+    webhook: Option<delivery::RawWebhook>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    #[serde(default)]
+    textfile: String,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +252,9 @@ fn d_digest() -> toml::Spanned<String> {
 fn d_repeat() -> toml::Spanned<String> {
     spanned("7d")
 }
+fn d_hold() -> toml::Spanned<String> {
+    spanned("0s")
+}
 fn d_format() -> toml::Spanned<String> {
     spanned("auto")
 }
@@ -263,6 +293,9 @@ impl Default for RawAlerts {
         RawAlerts {
             repeat_interval: d_repeat(),
             file: String::new(),
+            hold: d_hold(),
+            alertmanager: None,
+            webhook: None,
         }
     }
 }
@@ -321,7 +354,7 @@ impl From<Vec<Problem>> for ConfigError {
 
 /// Collects the problems of a config's values, each located at its key, while the values
 /// are turned into their types.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<Problem>,
@@ -337,13 +370,13 @@ impl<'a> Checker<'a> {
     }
 
     /// Records a problem at `span`.
-    fn fail(&mut self, span: std::ops::Range<usize>, message: String) {
+    pub(super) fn fail(&mut self, span: std::ops::Range<usize>, message: String) {
         self.problems
             .push(Problem::at(self.path, self.text, span.start, message));
     }
 
     /// `parse` applied to a string value; a failure is recorded as `KEY: why`.
-    fn value<T, E: std::fmt::Display>(
+    pub(super) fn value<T, E: std::fmt::Display>(
         &mut self,
         field: &toml::Spanned<String>,
         key: &str,
@@ -446,6 +479,25 @@ impl RawInbox {
     }
 }
 
+impl RawLog {
+    /// `log.format` and `log.level`, each one of its words.
+    fn check(&self, c: &mut Checker<'_>) -> (Option<String>, Option<String>) {
+        let format = c.one_of(
+            &self.format,
+            "log.format",
+            &["auto", "text", "json", "journald"],
+            "auto, text, json or journald",
+        );
+        let level = c.one_of(
+            &self.level,
+            "log.level",
+            &["error", "warn", "info", "debug", "trace"],
+            "error, warn, info, debug or trace",
+        );
+        (format, level)
+    }
+}
+
 impl Config {
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -475,20 +527,12 @@ impl Config {
             "alerts.repeat_interval",
             Interval::parse,
         );
-        let log_format = c.one_of(
-            &raw.log.format,
-            "log.format",
-            &["auto", "text", "json", "journald"],
-            "auto, text, json or journald",
-        );
-        let log_level = c.one_of(
-            &raw.log.level,
-            "log.level",
-            &["error", "warn", "info", "debug", "trace"],
-            "error, warn, info, debug or trace",
-        );
+        let (log_format, log_level) = raw.log.check(&mut c);
+        let hold = c.value(&raw.alerts.hold, "alerts.hold", Interval::parse);
         let inbox = raw.inbox.check(&mut c);
         let gdelt = gdelt_feed(raw.feed.gdelt, &mut c);
+        let alertmanager = raw.alerts.alertmanager.map(|am| am.check(&mut c, &resolve));
+        let webhook = raw.alerts.webhook.map(|w| w.check(&mut c, &resolve));
         let values = (|| {
             let inbox = inbox?;
             Some(Config {
@@ -499,7 +543,12 @@ impl Config {
                 evaluate: evaluate?,
                 digest: digest?,
                 repeat_interval: repeat?,
+                hold: hold?,
                 alerts_file: (!raw.alerts.file.is_empty()).then(|| resolve(&raw.alerts.file)),
+                alertmanager: alertmanager.map(|a| a.ok_or(())).transpose().ok()?,
+                webhook: webhook.map(|w| w.ok_or(())).transpose().ok()?,
+                metrics_textfile: (!raw.metrics.textfile.is_empty())
+                    .then(|| resolve(&raw.metrics.textfile)),
                 log_format: log_format?,
                 log_level: log_level?,
                 max_file_size: inbox.max_file_size,
@@ -542,7 +591,7 @@ fn party_filter(parties: &[toml::Spanned<String>], c: &mut Checker<'_>) -> Party
 }
 
 /// An interval that must be more than zero.
-fn positive_interval(text: &str) -> Result<std::time::Duration, String> {
+pub(super) fn positive_interval(text: &str) -> Result<std::time::Duration, String> {
     match parse_interval(text)? {
         t if t.is_zero() => Err("must be more than 0".into()),
         t => Ok(t),
@@ -636,8 +685,18 @@ mod tests {
         ));
         let text = std::fs::read_to_string(path).unwrap();
         let shipped = Config::parse(path, &text).unwrap();
-        let defaults = Config::parse(path, "").unwrap();
+        // the package holds alerts for 15 minutes (it says why); every other key is the default
+        assert_eq!(
+            format!("{:?}", shipped.hold),
+            format!("{:?}", Interval::parse("15m").unwrap())
+        );
+        let defaults = Config::parse(path, "[alerts]\nhold = \"15m\"\n").unwrap();
         assert_eq!(format!("{shipped:?}"), format!("{defaults:?}"));
+        let line = |key: &str| {
+            text.lines().any(|l| {
+                l.starts_with(&format!("{key} = ")) || l.starts_with(&format!("# {key} = "))
+            })
+        };
         for key in [
             "rules_dir",
             "inbox_dir",
@@ -646,6 +705,7 @@ mod tests {
             "digest",
             "repeat_interval",
             "file",
+            "hold",
             "format",
             "level",
             "max_file_size",
@@ -662,11 +722,81 @@ mod tests {
             "backfill",
             "timeout",
             "give_up_after",
+            "resend",
+            "labels",
+            "bearer_token_file",
+            "secret_file",
+            "textfile",
         ] {
-            assert!(
-                text.lines().any(|l| l.starts_with(&format!("{key} = "))),
-                "{key} missing"
-            );
+            assert!(line(key), "{key} missing");
+        }
+        // the delivery sections, shown commented out, are valid once uncommented
+        let uncommented: String = text
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# [")
+                    .map_or(l.to_string(), |rest| format!("[{rest}"))
+            })
+            .map(|l| {
+                let key = l
+                    .strip_prefix("# ")
+                    .filter(|r| r.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')));
+                key.map_or(l.clone(), str::to_string)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let on = Config::parse(path, &uncommented).unwrap();
+        assert!(on.alertmanager.is_some() && on.webhook.is_some());
+    }
+
+    #[test]
+    fn delivery_sections() {
+        let c = Config::parse(Path::new("/etc/pw/pw.toml"), "").unwrap();
+        assert!(c.alertmanager.is_none() && c.webhook.is_none() && c.metrics_textfile.is_none());
+        let c = Config::parse(
+            Path::new("/etc/pw/pw.toml"),
+            "[alerts]\nhold = \"15m\"\n[alerts.alertmanager]\nlabels = { team = \"analysts\" }\nbearer_token_file = \"token\"\n[metrics]\ntextfile = \"m/p.prom\"\n",
+        )
+        .unwrap();
+        let am = c.alertmanager.unwrap();
+        assert_eq!(am.url, "http://127.0.0.1:9093");
+        assert_eq!(am.resend.as_secs(), 60);
+        assert_eq!(am.labels["team"], "analysts");
+        assert_eq!(am.bearer_token_file, Some(PathBuf::from("/etc/pw/token")));
+        assert_eq!(c.metrics_textfile, Some(PathBuf::from("/etc/pw/m/p.prom")));
+        for (text, line, needle) in [
+            ("[alerts]\nhold = \"soon\"\n", 2, "alerts.hold"),
+            (
+                "[alerts.webhook]\ntimeout = \"1s\"\n",
+                1,
+                "missing field `url`",
+            ),
+            (
+                "[alerts.webhook]\nurl = \"ftp://x/y\"\n",
+                2,
+                "alerts.webhook.url",
+            ),
+            (
+                "[alerts.alertmanager]\nresend = \"0s\"\n",
+                2,
+                "alerts.alertmanager.resend",
+            ),
+            (
+                "[alerts.alertmanager]\nlabels = { severity = \"x\" }\n",
+                2,
+                "set by pledgewatch itself",
+            ),
+            (
+                "[alerts.alertmanager]\nlabels = { \"a-b\" = \"x\" }\n",
+                2,
+                "is not a label name",
+            ),
+            ("[alerts.alertmanager]\nurll = \"x\"\n", 2, "unknown field"),
+            ("[metrics]\ntextfil = \"x\"\n", 2, "unknown field"),
+        ] {
+            let e = Config::parse(Path::new("c.toml"), text).unwrap_err();
+            assert_eq!(e.problems[0].line, line, "{text}: {e:?}");
+            assert!(e.problems[0].message.contains(needle), "{text}: {e:?}");
         }
     }
 

@@ -1,12 +1,25 @@
-//! The feed's HTTP client: `ureq` with explicit timeouts (its default is none), proxies
-//! from the environment, redirects followed only within the scheme asked for, every body
-//! read with a bound, and any status but 2xx an error.
+//! The HTTP client of the feed and of alert delivery: `ureq` with explicit timeouts (its
+//! default is none), proxies from the environment, redirects followed only within the
+//! scheme asked for, every body read with a bound. A GET takes any status but 2xx as an
+//! error; a POST hands the status back (the receiver's answer decides).
 
 use std::io::Read;
 use std::time::Duration;
 
 /// How many redirects one request follows.
 const MAX_REDIRECTS: usize = 5;
+
+/// The most of a POST's answer that is read (the rest is left unread).
+pub const MAX_ANSWER: u64 = 64 * 1024;
+
+/// What a POST was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The start of the body (at most [`MAX_ANSWER`] bytes).
+    pub body: Vec<u8>,
+}
 
 /// Why a request gave no body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +71,62 @@ impl Client {
         Client {
             agent: config.new_agent(),
         }
+    }
+
+    /// A client for short requests (alert delivery): besides the waits of
+    /// [`Client::new`], a whole request, body and answer included, takes at most `timeout`.
+    pub fn with_deadline(timeout: Duration) -> Client {
+        let config = ureq::Agent::config_builder()
+            .user_agent(concat!("pledgewatch/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build();
+        Client {
+            agent: config.new_agent(),
+        }
+    }
+
+    /// POSTs `body` to `url` with `headers`. A 307 or 308 redirect that keeps the scheme is
+    /// followed with the same body; any other status is the answer. At most
+    /// [`MAX_ANSWER`] bytes of the answer's body are read.
+    pub fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Answer, HttpError> {
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = self.agent.post(&current);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request
+                .send(body)
+                .map_err(|e| HttpError::Transport(format!("{current}: {e}")))?;
+            let status = response.status().as_u16();
+            if matches!(status, 307 | 308)
+                && let Some(location) = response
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+            {
+                current = follow(&current, location)?;
+                continue;
+            }
+            let mut answer = Vec::new();
+            let mut reader = response.into_body().into_reader();
+            let _ = (&mut reader).take(MAX_ANSWER).read_to_end(&mut answer);
+            return Ok(Answer {
+                status,
+                body: answer,
+            });
+        }
+        Err(HttpError::Transport(format!(
+            "{url}: more than {MAX_REDIRECTS} redirects"
+        )))
     }
 
     /// GETs `url`, following redirects that keep its scheme. With `tail = Some(n)` it asks
