@@ -3,7 +3,9 @@
 # with systemd-nspawn (never systemd on the host's own root), with the release binary, the
 # units, the seed rules and a config bound in. Starts the service, drops the example reports
 # into its inbox, and checks with journalctl that paper-tiger alerts arrive with their fields;
-# then reload and stop.
+# then reload and stop. Alert delivery under the hardened unit (it may connect to this host
+# only): a webhook receiver in the container's network namespace gets the alert records,
+# and the metrics textfile is written.
 #
 # With GDELT_DIR, the feed too: a GDELT folder (gdeltv2/lastupdate.txt, masterfilelist.txt
 # and archives naming http://127.0.0.1:8765/gdeltv2/) is served inside the container's own
@@ -26,6 +28,11 @@ inbox_dir = "/var/lib/pledgewatch/inbox"
 state_dir = "/var/lib/pledgewatch"
 [log]
 format = "auto"
+[alerts.webhook]
+url = "http://127.0.0.1:8766/hook"
+timeout = "5s"
+[metrics]
+textfile = "/var/lib/pledgewatch/pledgewatch.prom"
 [inbox]
 settle = "200ms"
 [feed.gdelt]
@@ -45,6 +52,25 @@ boot_container \
     --bind-ro="$HERE/rules:/etc/pledgewatch/rules" \
     --bind-ro="$HERE/examples/reports:/srv/examples"
 
+# the webhook receiver: the host's python3 in the container's network namespace, appending
+# every POST body (one JSON record) to a file of the host's
+command -v python3 >/dev/null || fail "the webhook receiver needs python3 on the host"
+cat > "$WORK/receiver.py" <<'PY'
+import http.server, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[1], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", 8766), Hook).serve_forever()
+PY
+: > "$WORK/hook.jsonl"
+nsenter -t "$LEADER" -n -- python3 "$WORK/receiver.py" "$WORK/hook.jsonl" >"$WORK/receiver.log" 2>&1 &
+RECEIVER_PID=$!
 
 inside systemctl start pledgewatch || { inside journalctl -u pledgewatch --no-pager >&2; fail "start failed"; }
 [ "$(inside systemctl is-active pledgewatch)" = active ] || fail "not active after start"
@@ -66,6 +92,25 @@ for field in '"ALERT":"paper_tiger"' '"AGREEMENT":"kgz-tjk-2007"' '"COMMITMENT":
     case "$first" in *"$field"*) ;; *) fail "alert record lacks $field: $first" ;; esac
 done
 echo "systemd-e2e: $(printf '%s\n' "$alerts" | wc -l) paper_tiger alerts in the journal" >&2
+
+# the hardened unit reaches the webhook on this host: the records arrive, with their ids
+hooked=
+for _ in $(seq 300); do
+    hooked=$(cat "$WORK/hook.jsonl")
+    case "$hooked" in *'"alert":"paper_tiger"'*) break ;; esac
+    sleep 0.1
+done
+case "$hooked" in
+    *'"id":1,'*'"alert":"paper_tiger"'*) ;;
+    *) cat "$WORK/receiver.log" >&2; inside journalctl -u pledgewatch --no-pager >&2; fail "the webhook got no paper_tiger record: $hooked" ;;
+esac
+metrics=$(inside cat /var/lib/pledgewatch/pledgewatch.prom 2>/dev/null || true)
+case "$metrics" in
+    *'pledgewatch_commitment_status{agreement="kgz-tjk-2007",commitment="military-cooperation",party="",status="paper_tiger"}'*) ;;
+    *) fail "no metrics textfile, or it lacks the commitment statuses: $metrics" ;;
+esac
+echo "systemd-e2e: $(printf '%s\n' "$hooked" | grep -c '"id"') records at the webhook; metrics written" >&2
+kill "$RECEIVER_PID" 2>/dev/null || true
 
 inside systemctl reload pledgewatch || fail "reload failed"
 reloaded=

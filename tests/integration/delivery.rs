@@ -450,6 +450,59 @@ fn the_webhook_gets_every_record_in_order_signed_across_kill_9() {
     // one line for the outage, one for the recovery: not one per attempt
     let log = d.log.lock().unwrap().join("\n");
     assert!(log.contains("delivering again after"), "{log}");
+    assert_eq!(log.matches("delivery failed").count(), 1, "{log}");
+    assert_eq!(d.stop(), 0);
+}
+
+/// Receivers that hang (Alertmanager and the webhook accept the connection and never
+/// answer) hold up neither ingest, nor evaluation, nor the journal's alerts.
+#[test]
+fn hanging_receivers_hold_up_nothing() {
+    let hook = Server::start();
+    hook.fault("/hook", Some(Fault::Stall));
+    let am = Server::start();
+    am.fault("/api/v2/alerts", Some(Fault::Stall));
+    let mut d = daemon(&format!(
+        "[alerts.alertmanager]\nurl = \"{}\"\nresend = \"1s\"\ntimeout = \"60s\"\n\
+         [alerts.webhook]\nurl = \"{}\"\ntimeout = \"60s\"\n",
+        am.url(""),
+        hook.url("/hook")
+    ));
+    d.spawn(AS_OF, &[]);
+    d.wait_until("the first records", Duration::from_secs(10), |d| {
+        d.alerts().len() == 2
+    });
+    for (n, report) in [BREACH, EVIDENCE].iter().enumerate() {
+        let dropped = Instant::now();
+        d.drop_file(&format!("r{n}.json"), report);
+        d.wait_until("the alert", Duration::from_secs(10), |d| {
+            d.alerts().len() == 3 + n
+        });
+        let took = dropped.elapsed();
+        assert!(
+            took < Duration::from_secs(2),
+            "drop-to-alert {took:?} behind hanging receivers"
+        );
+    }
+    let started = Instant::now();
+    for n in 0..50 {
+        d.drop_file(
+            &format!("m{n}.json"),
+            &format!(r#"{{"date": "2009-06-0{}", "actors": ["KGZ"], "kind": "meeting", "title": "m{n}"}}"#, n % 9 + 1),
+        );
+    }
+    d.wait_until("50 files taken", Duration::from_secs(20), |d| {
+        d.count("inbox") == 0
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        hook.posts().is_empty() && am.posts().is_empty(),
+        "nobody answered"
+    );
     assert_eq!(d.stop(), 0);
 }
 

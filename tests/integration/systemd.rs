@@ -198,6 +198,10 @@ fn runs_under_real_systemd() {
         stderr.contains("fetched GDELT rows raised a breach alert"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("records at the webhook; metrics written"),
+        "{stderr}"
+    );
 }
 
 /// A GDELT 2.0 folder for the end-to-end test, as the container will see it at

@@ -1,7 +1,7 @@
 # Shared by the end-to-end tests: a cached minimal Debian root (debootstrap), booted with
 # systemd-nspawn on a volatile overlay (never systemd on the host's own root), and removal
 # of what nspawn leaves behind. Source it after setting TEST (the name in messages) and
-# HTTPD_PID= ; then `boot_container EXTRA_NSPAWN_ARGS...` sets LEADER, and `inside CMD...`
+# HTTPD_PID= (and RECEIVER_PID=, killed at exit too); then `boot_container EXTRA_NSPAWN_ARGS...` sets LEADER, and `inside CMD...`
 # runs a command in the container. Needs root, debootstrap and systemd-container.
 
 ROOT=${PLEDGEWATCH_E2E_ROOT:-/var/cache/pledgewatch-e2e/bookworm}
@@ -24,6 +24,7 @@ fi
 WORK=$(mktemp -d)
 NSPAWN_PID=
 HTTPD_PID=
+RECEIVER_PID=
 # What nspawn leaves behind on a host where systemd is not PID 1: its /run/systemd/nspawn
 # folders and the payload/supervisor cgroups. Remove only what did not exist before.
 LEFTOVERS="/run/systemd/nspawn/propagate /run/systemd/nspawn/locks /run/systemd/nspawn/unix-export /run/systemd/nspawn"
@@ -34,6 +35,7 @@ PREEXISTING=
 for d in $LEFTOVERS; do [ -e "$d" ] && PREEXISTING="$PREEXISTING $d"; done
 cleanup() {
     [ -n "$HTTPD_PID" ] && kill "$HTTPD_PID" 2>/dev/null || true
+    [ -n "$RECEIVER_PID" ] && kill "$RECEIVER_PID" 2>/dev/null || true
     if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
         kill "$NSPAWN_PID" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
