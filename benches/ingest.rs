@@ -1,8 +1,11 @@
 //! Daemon benchmark: ingest through the inbox (10,000 single-report files dropped at once; a
-//! GDELT day of 200,000 rows), drop-to-alert latency, and idle CPU and memory. Runs the real
-//! release binary (`pledgewatch run`) with durable commits (WAL, synchronous=FULL).
+//! GDELT day of 200,000 rows), drop-to-alert latency, idle CPU and memory, and the files'
+//! ingest with Alertmanager configured but unreachable (refusing, or accepting and never
+//! answering) beside the same without it. Runs the real release binary
+//! (`pledgewatch run`) with durable commits (WAL, synchronous=FULL).
 //!
-//! `cargo bench --bench ingest`
+//! `cargo bench --bench ingest` (or `-- files`, `-- gdelt`, `-- latency`, `-- idle`,
+//! `-- delivery`)
 
 // A benchmark or test stops at the first surprise: unwrap and expect are its asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
@@ -18,6 +21,11 @@ struct Daemon {
 
 impl Daemon {
     fn start(as_of: &str) -> Daemon {
+        Daemon::start_with(as_of, "")
+    }
+
+    /// A daemon with `extra` config text after its `[alerts]` keys.
+    fn start_with(as_of: &str, extra: &str) -> Daemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let rules = dir.path().join("rules");
         std::fs::create_dir(&rules).expect("rules dir");
@@ -30,8 +38,8 @@ impl Daemon {
         let config = dir.path().join("pw.toml");
         std::fs::write(
             &config,
-            "rules_dir = \"rules\"\ninbox_dir = \"inbox\"\nstate_dir = \"state\"\n[alerts]\nfile = \"alerts.jsonl\"\n\
-             [log]\nlevel = \"warn\"\n[inbox]\nsettle = \"500ms\"\n",
+            format!("rules_dir = \"rules\"\ninbox_dir = \"inbox\"\nstate_dir = \"state\"\n[alerts]\nfile = \"alerts.jsonl\"\n\
+             {extra}\n[log]\nlevel = \"warn\"\n[inbox]\nsettle = \"500ms\"\n"),
         )
         .expect("config");
         let child = Command::new(env!("CARGO_BIN_EXE_pledgewatch"))
@@ -115,7 +123,12 @@ fn drop_file(inbox: &Path, name: &str, content: &[u8]) {
 }
 
 fn files(n: usize) {
-    let d = Daemon::start("2009-12-31");
+    files_with(n, "", "");
+}
+
+/// Drops `n` single-report files at once into a daemon with `extra` config; files/s.
+fn files_with(n: usize, extra: &str, label: &str) -> f64 {
+    let d = Daemon::start_with("2009-12-31", extra);
     let staging = d.path("staging");
     std::fs::create_dir(&staging).expect("staging");
     for i in 0..n {
@@ -133,9 +146,46 @@ fn files(n: usize) {
     d.wait("inbox empty", Duration::from_secs(600), Daemon::inbox_empty);
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "{n} single-report files dropped at once: {secs:.2} s, {:.0} files/s (peak RSS {} MiB)",
+        "{n} single-report files dropped at once{label}: {secs:.2} s, {:.0} files/s (peak RSS {} MiB)",
         n as f64 / secs,
         d.rss_kib() / 1024
+    );
+    n as f64 / secs
+}
+
+/// The files' ingest with Alertmanager configured but unreachable — refusing connections,
+/// or accepting them and never answering — against the same without it, best of three runs
+/// each.
+fn delivery(n: usize) {
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let hanging_port = hanging.local_addr().expect("port").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in hanging.incoming().flatten() {
+            held.push(conn); // accepted, never answered
+        }
+    });
+    let refusing_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+        l.local_addr().expect("port").port()
+    }; // closed again: connections are refused
+    let am = |port: u16| {
+        format!(
+            "[alerts.alertmanager]\nurl = \"http://127.0.0.1:{port}\"\nresend = \"1s\"\ntimeout = \"10s\"\n"
+        )
+    };
+    let best = |extra: &str, label: &str| {
+        (0..3)
+            .map(|_| files_with(n, extra, label))
+            .fold(0.0f64, f64::max)
+    };
+    let plain = best("", " (no Alertmanager)");
+    let refused = best(&am(refusing_port), " (Alertmanager refusing)");
+    let hung = best(&am(hanging_port), " (Alertmanager never answering)");
+    println!(
+        "best of 3: {plain:.0} files/s without Alertmanager; refusing {refused:.0} ({:+.1} %), never answering {hung:.0} ({:+.1} %)",
+        (refused / plain - 1.0) * 100.0,
+        (hung / plain - 1.0) * 100.0
     );
 }
 
@@ -243,7 +293,7 @@ fn main() {
     let only = |name: &str| {
         !args
             .iter()
-            .any(|a| ["files", "gdelt", "latency", "idle"].contains(&a.as_str()))
+            .any(|a| ["files", "gdelt", "latency", "idle", "delivery"].contains(&a.as_str()))
             || args.iter().any(|a| a == name)
     };
     if only("files") {
@@ -257,5 +307,8 @@ fn main() {
     }
     if only("idle") {
         idle();
+    }
+    if only("delivery") {
+        delivery(10_000);
     }
 }

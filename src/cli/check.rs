@@ -28,7 +28,11 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Result<u8, CliError> {
     let dir = match args.rules {
         Some(dir) => dir,
-        None => load_config(args.config.as_deref())?.rules_dir,
+        None => {
+            let config = load_config(args.config.as_deref())?;
+            crate::shell::delivery::check_secrets(&config)?;
+            config.rules_dir
+        }
     };
     let set = match crate::shell::rules_dir::load_dir(&dir) {
         Ok(set) => set,

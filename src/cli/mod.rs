@@ -136,6 +136,9 @@ pub(crate) enum CliError {
         /// Why.
         message: String,
     },
+    /// A secret file of alert delivery cannot be read (exit 78).
+    #[error(transparent)]
+    Secret(#[from] crate::shell::delivery::DeliveryError),
     /// The ledger cannot be opened or read (a newer one: exit 78).
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -181,7 +184,7 @@ impl CliError {
     /// The exit code of the error's kind (docs/reference.md, Commands).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) => exit::CONFIG,
+            CliError::Config(_) | CliError::Secret(_) => exit::CONFIG,
             CliError::Ledger(e) => e.exit_code(),
             CliError::Daemon(e) => e.exit_code(),
             CliError::Fetch(crate::feed::fetch::RunError::Busy(_)) => exit::TEMPFAIL,

@@ -696,3 +696,24 @@ fn a_hold_keeps_a_short_breach_quiet_everywhere_and_alerts_a_lasting_one() {
     );
     assert_eq!(d.stop(), 0);
 }
+
+/// A secret file that cannot be read stops `check --config` and the daemon (exit 78),
+/// naming the file, never a secret.
+#[test]
+fn an_unreadable_secret_is_a_config_error() {
+    let d = daemon(
+        "[alerts.webhook]\nurl = \"http://127.0.0.1:9/hook\"\nsecret_file = \"missing.secret\"\n",
+    );
+    let r = run(pledgewatch().arg("check").arg("--config").arg(&d.config));
+    assert_eq!(r.code, 78, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing.secret") && r.stderr.contains("secret_file"),
+        "{}",
+        r.stderr
+    );
+    let r = run(pledgewatch()
+        .args(["run", "--as-of", AS_OF, "--log-format", "json", "--config"])
+        .arg(&d.config));
+    assert_eq!(r.code, 78, "{}", r.stderr);
+    assert!(r.stderr.contains("missing.secret"), "{}", r.stderr);
+}

@@ -239,6 +239,13 @@ impl Worker {
     /// to the main loop.
     fn reload(&mut self) -> Result<(String, Box<Config>), String> {
         let config = Config::load(&self.config.path).map_err(|e| refuse(e.problems(), "config"))?;
+        if let Err(e) = crate::shell::delivery::check_secrets(&config) {
+            tracing::error!(error = %e, "{e}");
+            let summary =
+                format!("reload refused: {e}; still running the previous configuration and rules");
+            tracing::error!("{summary}");
+            return Err(summary);
+        }
         let set = crate::shell::rules_dir::load_dir(&config.rules_dir)
             .map_err(|p| refuse(&p, "rules"))?;
         let compiled = CompiledRules::new(&set)?;
