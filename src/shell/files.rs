@@ -194,12 +194,15 @@ pub fn read_file_mapped<S, T: Send>(
         Container::Zip => unpack.zip(path, counted.inner, &mut limited),
     }
     if records > max_records {
-        let over = records - max_records;
-        let message = format!(
-            "{over} record(s) past the limit of {max_records} per file (inbox.max_records_per_file) were not taken"
-        );
-        each(mapper.refusal(path, message));
+        each(mapper.refusal(path, over_the_limit(records - max_records, max_records)));
     }
+}
+
+/// The refusal of the records past `inbox.max_records_per_file`.
+fn over_the_limit(over: usize, max_records: usize) -> String {
+    format!(
+        "{over} record(s) past the limit of {max_records} per file (inbox.max_records_per_file) were not taken"
+    )
 }
 
 /// The caller's per-thread state and mapping of [`read_file_mapped`].

@@ -86,10 +86,13 @@ impl Worker {
     ) {
         let rules = &self.rules;
         let info = |key: &AlertKey| am_info(rules, statuses, as_of, key);
-        let annotations_changed = self
-            .am_open
-            .iter()
-            .any(|(key, old)| info(key).is_some_and(|now| &now.annotations != old));
+        // the annotations of open alerts follow the evaluations only for an Alertmanager
+        // (without one they are brought up to date when it is configured)
+        let annotations_changed = self.config.alertmanager.is_some()
+            && self
+                .am_open
+                .iter()
+                .any(|(key, old)| info(key).is_some_and(|now| &now.annotations != old));
         if records.is_empty() && states.is_empty() && !annotations_changed {
             return;
         }

@@ -75,27 +75,31 @@ impl Sender {
         }
     }
 
-    /// Sends at start, then every `resend` and at every wake-up, until told to stop.
+    /// Sends at start, then every `resend` and at every wake-up, until told to stop. After
+    /// a failed send the next try waits for the next `resend` (wake-ups do not hurry it).
     pub(super) fn run(self, mut ledger: Ledger, waiter: &Waiter) {
         let url = format!("{}/api/v2/alerts", self.config.url);
         let mut outage = Outage::new("alertmanager", &url);
         loop {
-            self.send_once(&mut ledger, &url, &mut outage);
+            let sent = self.send_once(&mut ledger, &url, &mut outage);
             let next = Instant::now() + self.config.resend;
-            if waiter.until(next, true) == Woken::Stop {
+            if waiter.until(next, sent) == Woken::Stop {
                 return;
             }
         }
     }
 
-    /// One send of everything the ledger holds for Alertmanager.
-    fn send_once(&self, ledger: &mut Ledger, url: &str, outage: &mut Outage) {
+    /// One send of everything the ledger holds for Alertmanager; false when it failed.
+    fn send_once(&self, ledger: &mut Ledger, url: &str, outage: &mut Outage) -> bool {
         let alerts = match ledger.am_alerts() {
             Ok(a) => a,
-            Err(e) => return outage.failed(&format!("cannot read the ledger: {e}")),
+            Err(e) => {
+                outage.failed(&format!("cannot read the ledger: {e}"));
+                return false;
+            }
         };
         if alerts.is_empty() {
-            return;
+            return true;
         }
         let body = payload(&alerts, &self.config.labels, Utc::now(), self.config.resend);
         let mut headers = vec![("Content-Type", "application/json")];
@@ -109,13 +113,18 @@ impl Sender {
                     // sent again at the next send: Alertmanager takes a resolution twice
                     tracing::warn!(error = %e, "cannot record the resolutions Alertmanager accepted");
                 }
+                true
             }
             Ok(answer) => {
                 let text = String::from_utf8_lossy(&answer.body);
                 let text: String = text.chars().take(200).collect();
                 outage.failed(&format!("HTTP status {}: {}", answer.status, text.trim()));
+                false
             }
-            Err(e) => outage.failed(&e.to_string()),
+            Err(e) => {
+                outage.failed(&e.to_string());
+                false
+            }
         }
     }
 }
