@@ -81,30 +81,62 @@ impl EvidenceSet {
 /// commitment's counted dates `[S, T]`, and the party mask of a commitment not followed
 /// up by each party. (Talk keeps its days: the counts of docs/reference.md, Statuses include `talk_days`.)
 ///
-/// Memory: 16 bytes per distinct (commitment, day, class, party mask) — at most
-/// 2 × days × party masks per commitment — and at most 1.25 times that between
-/// compactions; nothing per hit.
+/// Memory: per (commitment, class, party mask) with reports, 8 bytes per distinct day
+/// while few of its days have reports (at most 1.25 times that between merges), and 4 bytes
+/// per day of the commitment's counted dates `[S, T]` once at least half of them would be
+/// cells (then a report costs one increment, no sorting); nothing per hit.
 #[derive(Debug, Default)]
 pub struct Tally {
-    per_commitment: Vec<Cells>,
-    /// Per commitment: its start `S`, and whether it is followed up by each party.
-    scopes: Vec<(NaiveDate, bool)>,
+    per_commitment: Vec<Commitment>,
+    /// Per commitment: the day numbers of `S` and `T`, and whether it is followed up by
+    /// each party.
+    scopes: Vec<(u32, u32, bool)>,
     as_of: NaiveDate,
+    /// Bytes still to give to series counted per day from their first report on.
+    dense_budget: usize,
 }
 
-/// One commitment's cells; `list[..sorted]` is compacted (sorted by key, no repeats).
+/// The memory a tally may give to series counted per day from their first report (4
+/// bytes per day of `[S, T]`): below it a report costs one increment and no sorting;
+/// past it, new series start as lists of days.
+const DENSE_BUDGET: usize = 256 << 20;
+
+/// One commitment's counts: its series, and the hits not yet counted into them (appended
+/// in a batch, so that adding a hit touches only the batch's end; a full batch is counted
+/// into the series at once, each series' memory then near at hand).
 #[derive(Debug, Default)]
-struct Cells {
-    list: Vec<Cell>,
-    sorted: usize,
+struct Commitment {
+    series: Vec<Series>,
+    /// (day, class, party mask, +1 or -1).
+    batch: Vec<(u32, Class, u64, i32)>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Cell {
+/// Hits a commitment holds before it counts them into its series.
+const BATCH: usize = 4096;
+
+/// The counts of one (commitment, class, party mask).
+#[derive(Debug)]
+struct Series {
+    class: Class,
     parties: u64,
-    /// Days from the common era shifted left by 2, or'ed with the class.
-    key: u32,
-    count: i32,
+    days: Days,
+}
+
+/// Reports per day of one series: a sorted list of the days with reports, or a count for
+/// every day of `[S, T]`.
+#[derive(Debug)]
+enum Days {
+    Sparse {
+        /// (day, count), by day, no zero counts.
+        cells: Vec<(u32, i32)>,
+        /// Changes not merged yet.
+        pending: Vec<(u32, i32)>,
+    },
+    Dense {
+        /// The day number of `counts[0]` (`S`).
+        first: u32,
+        counts: Vec<i32>,
+    },
 }
 
 fn class_bits(c: Class) -> u32 {
@@ -115,60 +147,139 @@ fn class_bits(c: Class) -> u32 {
     }
 }
 
-fn class_of(bits: u32) -> Class {
-    match bits & 3 {
-        0 => Class::Evidence,
-        1 => Class::Talk,
-        _ => Class::Breach,
+fn day_number(date: NaiveDate) -> u32 {
+    chrono::Datelike::num_days_from_ce(&date).max(0) as u32
+}
+
+impl Days {
+    /// Adds `delta` reports on `day` (within `[first, last]`).
+    fn add(&mut self, day: u32, delta: i32, first: u32, last: u32) {
+        match self {
+            Days::Dense { first, counts } => {
+                if let Some(c) = counts.get_mut((day - *first) as usize) {
+                    *c += delta;
+                }
+            }
+            Days::Sparse { cells, pending } => {
+                pending.push((day, delta));
+                if pending.len() >= cells.len() / 4 + 64 {
+                    self.merge(first, last);
+                }
+            }
+        }
+    }
+
+    /// Merges the pending changes into the cells (sorting only the pending ones), and turns
+    /// the list into a count per day once half the days of `[first, last]` have cells.
+    fn merge(&mut self, first: u32, last: u32) {
+        let Days::Sparse { cells, pending } = self else {
+            return;
+        };
+        if pending.is_empty() {
+            return;
+        }
+        pending.sort_unstable_by_key(|p| p.0);
+        let mut merged: Vec<(u32, i32)> = Vec::with_capacity(cells.len() + pending.len());
+        let mut new = pending.drain(..).peekable();
+        let mut old = cells.iter().copied().peekable();
+        loop {
+            let day = match (old.peek(), new.peek()) {
+                (None, None) => break,
+                (Some(c), None) => c.0,
+                (None, Some(p)) => p.0,
+                (Some(c), Some(p)) => c.0.min(p.0),
+            };
+            let mut count = old.next_if(|c| c.0 == day).map_or(0, |c| c.1);
+            while let Some(p) = new.next_if(|p| p.0 == day) {
+                count += p.1;
+            }
+            if count != 0 {
+                merged.push((day, count));
+            }
+        }
+        drop(new);
+        let span = (last - first + 1) as usize;
+        if merged.len() * 2 >= span {
+            let mut counts = vec![0; span];
+            for (day, n) in merged {
+                if let Some(c) = counts.get_mut((day - first) as usize) {
+                    *c = n;
+                }
+            }
+            *self = Days::Dense { first, counts };
+        } else {
+            *cells = merged;
+        }
+    }
+
+    /// Every (day number, count) with reports, by day.
+    fn counted(&mut self, first: u32, last: u32) -> Vec<(u32, i32)> {
+        self.merge(first, last);
+        match self {
+            Days::Sparse { cells, .. } => cells.iter().copied().filter(|c| c.1 > 0).collect(),
+            Days::Dense { first, counts } => counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (*first + i as u32, *n))
+                .collect(),
+        }
     }
 }
 
-impl Cells {
-    fn push(&mut self, cell: Cell) {
-        self.list.push(cell);
-        // new cells are merged once they are a quarter of the sorted ones: memory stays
-        // within 1.25 times the distinct cells, and each cell is merged a few times only
-        if self.list.len() >= self.sorted + self.sorted / 4 + 64 {
-            self.compact();
-        }
-    }
-
-    /// Sorts the cells added since the last compaction and merges them into the sorted
-    /// ones (each cell is sorted once, then only merged), adding the counts of equal cells
-    /// and dropping those that counted down to nothing.
-    fn compact(&mut self) {
-        let key = |c: &Cell| (c.key, c.parties);
-        self.list[self.sorted..].sort_unstable_by_key(key);
-        let (old, new) = self.list.split_at(self.sorted);
-        let mut merged: Vec<Cell> = Vec::with_capacity(self.list.len());
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() || j < new.len() {
-            let c = if j == new.len() || (i < old.len() && key(&old[i]) <= key(&new[j])) {
-                i += 1;
-                old[i - 1]
-            } else {
-                j += 1;
-                new[j - 1]
+impl Commitment {
+    /// Counts the batch into the series (a new series is counted per day while the
+    /// budget lasts).
+    fn count_batch(&mut self, first: u32, last: u32, budget: &mut usize) {
+        for (day, class, parties, delta) in self.batch.drain(..) {
+            let series = &mut self.series;
+            let s = match series
+                .iter()
+                .position(|s| s.class == class && s.parties == parties)
+            {
+                Some(i) => &mut series[i],
+                None => {
+                    let span = (last - first + 1) as usize;
+                    let days = if span * 4 <= *budget {
+                        *budget -= span * 4;
+                        Days::Dense {
+                            first,
+                            counts: vec![0; span],
+                        }
+                    } else {
+                        Days::Sparse {
+                            cells: Vec::new(),
+                            pending: Vec::new(),
+                        }
+                    };
+                    series.push(Series {
+                        class,
+                        parties,
+                        days,
+                    });
+                    let i = series.len() - 1;
+                    &mut series[i]
+                }
             };
-            match merged.last_mut() {
-                Some(last) if key(last) == key(&c) => last.count += c.count,
-                _ => merged.push(c),
-            }
+            s.days.add(day, delta, first, last);
         }
-        merged.retain(|c| c.count != 0);
-        self.list = merged;
-        self.sorted = self.list.len();
     }
 }
 
 impl Tally {
     /// An empty tally of the commitments of `rules` (rule order) as of `as_of`.
     pub fn new(rules: &crate::engine::rules::RuleSet, as_of: NaiveDate) -> Tally {
-        let scopes = rules.scopes();
+        let last = day_number(as_of);
+        let scopes: Vec<(u32, u32, bool)> = rules
+            .scopes()
+            .into_iter()
+            .map(|(starts, each)| (day_number(starts), last, each))
+            .collect();
         Tally {
-            per_commitment: (0..scopes.len()).map(|_| Cells::default()).collect(),
+            per_commitment: (0..scopes.len()).map(|_| Commitment::default()).collect(),
             scopes,
             as_of,
+            dense_budget: DENSE_BUDGET,
         }
     }
 
@@ -177,22 +288,22 @@ impl Tally {
         if date > self.as_of {
             return;
         }
+        let day = day_number(date);
         for h in hits {
             let c = h.commitment as usize;
-            let (Some(cells), Some(&(starts, each))) =
+            let (Some(commitment), Some(&(first, last, each))) =
                 (self.per_commitment.get_mut(c), self.scopes.get(c))
             else {
                 continue;
             };
-            if date < starts {
+            if day < first {
                 continue;
             }
-            let day = chrono::Datelike::num_days_from_ce(&date).max(0) as u32;
-            cells.push(Cell {
-                parties: if each { h.parties } else { 0 },
-                key: (day << 2) | class_bits(h.class),
-                count: sign,
-            });
+            let parties = if each { h.parties } else { 0 };
+            commitment.batch.push((day, h.class, parties, sign));
+            if commitment.batch.len() >= BATCH {
+                commitment.count_batch(first, last, &mut self.dense_budget);
+            }
         }
     }
 
@@ -201,23 +312,26 @@ impl Tally {
     pub fn into_events(self) -> Vec<Vec<Event>> {
         self.per_commitment
             .into_iter()
-            .map(|mut cells| {
-                cells.compact();
-                cells
-                    .list
-                    .iter()
-                    .filter(|c| c.count > 0)
-                    .filter_map(|c| {
-                        let date = NaiveDate::from_num_days_from_ce_opt((c.key >> 2) as i32)?;
-                        Some(Event {
+            .zip(self.scopes)
+            .map(|(mut commitment, (first, last, _))| {
+                let mut budget = 0;
+                commitment.count_batch(first, last, &mut budget);
+                let mut out = Vec::new();
+                for mut s in commitment.series {
+                    for (day, n) in s.days.counted(first, last) {
+                        let Some(date) = NaiveDate::from_num_days_from_ce_opt(day as i32) else {
+                            continue;
+                        };
+                        out.push(Event {
                             date,
-                            class: class_of(c.key),
-                            parties: c.parties,
-                            reports: c.count as u32,
+                            class: s.class,
+                            parties: s.parties,
+                            reports: n as u32,
                             days: 1,
-                        })
-                    })
-                    .collect()
+                        });
+                    }
+                }
+                out
             })
             .collect()
     }
