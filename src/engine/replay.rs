@@ -494,8 +494,10 @@ mod tests {
         compiled: &CompiledRules,
         reports: &[Report],
         as_of: NaiveDate,
+        dense_budget: usize,
     ) -> (Vec<Vec<Event>>, usize) {
         let mut tally = Tally::new(set, as_of);
+        tally.dense_budget = dense_budget;
         let mut later = LaterWins::default();
         let mut scratch = Scratch::default();
         for r in reports {
@@ -529,10 +531,13 @@ mod tests {
             let simple_events = simple.events(n);
             for day in (0..700).step_by(23) {
                 let as_of = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap() + chrono::Duration::days(day);
-                let (events, distinct) = bounded(&set, &compiled, &reports, as_of);
-                prop_assert_eq!(distinct, simple.counts().read);
-                prop_assert_eq!(evaluate_all(&set, &events, as_of), evaluate_all(&set, &simple_events, as_of));
-                prop_assert_eq!(history_all(&set, &events, as_of), history_all(&set, &simple_events, as_of));
+                // counted per day (the budget), as lists of days (none), and half and half
+                for budget in [DENSE_BUDGET, 0, 200 * 4] {
+                    let (events, distinct) = bounded(&set, &compiled, &reports, as_of, budget);
+                    prop_assert_eq!(distinct, simple.counts().read);
+                    prop_assert_eq!(evaluate_all(&set, &events, as_of), evaluate_all(&set, &simple_events, as_of));
+                    prop_assert_eq!(history_all(&set, &events, as_of), history_all(&set, &simple_events, as_of));
+                }
             }
         }
     }
@@ -540,7 +545,6 @@ mod tests {
     #[test]
     fn later_wins_keeps_20_bytes_per_id_and_tells_repeats_apart() {
         assert_eq!(std::mem::size_of::<(IdDigest, (u32, u32))>(), 20);
-        assert_eq!(std::mem::size_of::<Cell>(), 16);
         let mut l = LaterWins::default();
         let (a, b) = (id_digest("a"), id_digest("b"));
         assert_eq!(l.offer(a, 1), Offer::New);
@@ -571,5 +575,29 @@ mod tests {
         assert_eq!(events[0].len(), 1);
         assert_eq!(events[0][0].reports, 1000);
         assert_eq!(events[1][0].reports, 999);
+    }
+
+    #[test]
+    fn a_list_of_days_turns_into_a_count_per_day_when_half_the_days_have_reports() {
+        let (first, last) = (100, 199);
+        let mut d = Days::Sparse {
+            cells: Vec::new(),
+            pending: Vec::new(),
+        };
+        for day in (first..=last).step_by(2) {
+            d.add(day, 1, first, last);
+            d.add(day, 1, first, last);
+        }
+        assert_eq!(d.counted(first, last).len(), 50);
+        assert!(matches!(d, Days::Dense { .. }), "50 of 100 days: {d:?}");
+        // taken back, a day counts no more
+        d.add(first, -2, first, last);
+        let counted = d.counted(first, last);
+        assert_eq!(counted.len(), 49);
+        assert!(
+            counted
+                .iter()
+                .all(|&(day, n)| day % 2 == 0 && n == 2 && day > first)
+        );
     }
 }
