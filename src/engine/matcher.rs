@@ -198,9 +198,89 @@ pub struct CompiledRules {
     /// Per phrase, the alternatives it anchors as (party, alternative), sorted: keyed by
     /// party like the structural anchors, so that a report visits only the alternatives
     /// of commitments its actors can be in scope for.
-    by_phrase: Vec<Vec<(u32, u32)>>,
-    by_anchor: HashMap<(Anchor, u32), Vec<u32>>,
-    by_topic: HashMap<String, Vec<u32>>,
+    by_phrase: PhraseAnchors,
+    by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild>,
+    by_topic: HashMap<String, Vec<u32>, FnvBuild>,
+}
+
+/// FNV-1a for the matcher's small keys (an anchor and a party, a topic): a keyed hash
+/// costs more than the lookup, and the keys are the rules', not an attacker's.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
+/// The alternatives each phrase anchors, by party, packed flat: phrase `p`'s parties are
+/// `parties[starts[p]..starts[p + 1]]`, each with the end of its alternatives in `alts`
+/// (its start is the previous party's end, or the phrase's first). One look-up of a found
+/// phrase and an actor reads a few neighbouring words instead of searching a list.
+#[derive(Debug, Default)]
+struct PhraseAnchors {
+    starts: Vec<u32>,
+    /// (party, end in `alts`).
+    parties: Vec<(u32, u32)>,
+    alts: Vec<u32>,
+    /// Per phrase, where its alternatives start in `alts`.
+    first_alt: Vec<u32>,
+}
+
+impl PhraseAnchors {
+    /// From per-phrase lists of (party, alternative), each sorted.
+    fn new(lists: Vec<Vec<(u32, u32)>>) -> PhraseAnchors {
+        let mut out = PhraseAnchors::default();
+        for list in lists {
+            let first = out.parties.len();
+            out.starts.push(first as u32);
+            out.first_alt.push(out.alts.len() as u32);
+            for (party, alt) in list {
+                out.alts.push(alt);
+                let end = out.alts.len() as u32;
+                let ours = out.parties.len() > first;
+                match out.parties.last_mut() {
+                    Some(last) if ours && last.0 == party => last.1 = end,
+                    _ => out.parties.push((party, end)),
+                }
+            }
+        }
+        out.starts.push(out.parties.len() as u32);
+        out
+    }
+
+    /// The alternatives phrase `p` anchors for `party`.
+    fn get(&self, p: usize, party: u32) -> &[u32] {
+        let (Some(&from), Some(&to)) = (self.starts.get(p), self.starts.get(p + 1)) else {
+            return &[];
+        };
+        let parties = &self.parties[from as usize..to as usize];
+        // sorted by party: a few are scanned, many searched
+        let found = if parties.len() <= 16 {
+            parties.iter().position(|&(q, _)| q == party)
+        } else {
+            parties.binary_search_by_key(&party, |&(q, _)| q).ok()
+        };
+        let Some(i) = found else {
+            return &[];
+        };
+        let start = match i {
+            0 => self.first_alt[p],
+            _ => parties[i - 1].1,
+        };
+        &self.alts[start as usize..parties[i].1 as usize]
+    }
 }
 
 /// Reusable per-thread buffers, so matching allocates nothing per report in the common case.
@@ -350,8 +430,8 @@ impl CompiledRules {
         let alt_commitment: Vec<u32> = alternatives.iter().map(|a| a.commitment).collect();
         let alt_flags: Vec<u8> = alternatives.iter().map(Alternative::flags).collect();
         let mut by_phrase = vec![Vec::new(); phrases.len()];
-        let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>> = HashMap::new();
-        let mut by_topic: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild> = HashMap::default();
+        let mut by_topic: HashMap<String, Vec<u32>, FnvBuild> = HashMap::default();
         for (i, alt) in alternatives.iter().enumerate() {
             let i = i as u32;
             // Structural anchors are also keyed by party, so that a report only visits the
@@ -425,7 +505,7 @@ impl CompiledRules {
             party_pool,
             alt_commitment,
             alt_flags,
-            by_phrase,
+            by_phrase: PhraseAnchors::new(by_phrase),
             by_anchor,
             by_topic,
         })
@@ -551,14 +631,9 @@ impl CompiledRules {
             .actor_codes
             .extend(report.actors.iter().map(|a| party_code(a)));
         for i in 0..scratch.found.len() {
-            let list = &self.by_phrase[scratch.found[i] as usize];
+            let phrase = scratch.found[i] as usize;
             for a in 0..scratch.actor_codes.len() {
-                let party = scratch.actor_codes[a];
-                let from = list.partition_point(|&(p, _)| p < party);
-                for &(p, alt) in &list[from..] {
-                    if p != party {
-                        break;
-                    }
+                for &alt in self.by_phrase.get(phrase, scratch.actor_codes[a]) {
                     visit(alt, scratch);
                 }
             }

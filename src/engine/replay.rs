@@ -83,8 +83,10 @@ impl EvidenceSet {
 ///
 /// Memory: per (commitment, class, party mask) with reports, 8 bytes per distinct day
 /// while few of its days have reports (at most 1.25 times that between merges), and 4 bytes
-/// per day of the commitment's counted dates `[S, T]` once at least half of them would be
-/// cells (then a report costs one increment, no sorting); nothing per hit.
+/// per day of the commitment's counted dates `[S, T]` once an eighth of them have reports
+/// (within a budget of 256 MiB; past it, once half of them have): then a report costs one
+/// increment, no sorting. Hits wait in a batch of 4,096 per commitment; nothing per hit
+/// beyond that.
 #[derive(Debug, Default)]
 pub struct Tally {
     per_commitment: Vec<Commitment>,
@@ -96,9 +98,9 @@ pub struct Tally {
     dense_budget: usize,
 }
 
-/// The memory a tally may give to series counted per day from their first report (4
-/// bytes per day of `[S, T]`): below it a report costs one increment and no sorting;
-/// past it, new series start as lists of days.
+/// The memory a tally may give to series counted per day (4 bytes per day of `[S, T]`)
+/// before they are as small as lists of days: a report then costs one increment and
+/// no sorting.
 const DENSE_BUDGET: usize = 256 << 20;
 
 /// One commitment's counts: its series, and the hits not yet counted into them (appended
@@ -153,7 +155,7 @@ fn day_number(date: NaiveDate) -> u32 {
 
 impl Days {
     /// Adds `delta` reports on `day` (within `[first, last]`).
-    fn add(&mut self, day: u32, delta: i32, first: u32, last: u32) {
+    fn add(&mut self, day: u32, delta: i32, first: u32, last: u32, budget: &mut usize) {
         match self {
             Days::Dense { first, counts } => {
                 if let Some(c) = counts.get_mut((day - *first) as usize) {
@@ -163,15 +165,17 @@ impl Days {
             Days::Sparse { cells, pending } => {
                 pending.push((day, delta));
                 if pending.len() >= cells.len() / 4 + 64 {
-                    self.merge(first, last);
+                    self.merge(first, last, budget);
                 }
             }
         }
     }
 
     /// Merges the pending changes into the cells (sorting only the pending ones), and turns
-    /// the list into a count per day once half the days of `[first, last]` have cells.
-    fn merge(&mut self, first: u32, last: u32) {
+    /// the list into a count per day once an eighth of the days of `[first, last]` have
+    /// cells and the budget allows (once half of them have, whatever the budget: a count
+    /// per day is then the smaller).
+    fn merge(&mut self, first: u32, last: u32, budget: &mut usize) {
         let Days::Sparse { cells, pending } = self else {
             return;
         };
@@ -199,7 +203,9 @@ impl Days {
         }
         drop(new);
         let span = (last - first + 1) as usize;
-        if merged.len() * 2 >= span {
+        let affordable = merged.len() * 8 >= span && span * 4 <= *budget;
+        if affordable || merged.len() * 2 >= span {
+            *budget = budget.saturating_sub(span * 4);
             let mut counts = vec![0; span];
             for (day, n) in merged {
                 if let Some(c) = counts.get_mut((day - first) as usize) {
@@ -214,7 +220,7 @@ impl Days {
 
     /// Every (day number, count) with reports, by day.
     fn counted(&mut self, first: u32, last: u32) -> Vec<(u32, i32)> {
-        self.merge(first, last);
+        self.merge(first, last, &mut 0);
         match self {
             Days::Sparse { cells, .. } => cells.iter().copied().filter(|c| c.1 > 0).collect(),
             Days::Dense { first, counts } => counts
@@ -239,29 +245,19 @@ impl Commitment {
             {
                 Some(i) => &mut series[i],
                 None => {
-                    let span = (last - first + 1) as usize;
-                    let days = if span * 4 <= *budget {
-                        *budget -= span * 4;
-                        Days::Dense {
-                            first,
-                            counts: vec![0; span],
-                        }
-                    } else {
-                        Days::Sparse {
-                            cells: Vec::new(),
-                            pending: Vec::new(),
-                        }
-                    };
                     series.push(Series {
                         class,
                         parties,
-                        days,
+                        days: Days::Sparse {
+                            cells: Vec::new(),
+                            pending: Vec::new(),
+                        },
                     });
                     let i = series.len() - 1;
                     &mut series[i]
                 }
             };
-            s.days.add(day, delta, first, last);
+            s.days.add(day, delta, first, last, budget);
         }
     }
 }
@@ -585,13 +581,13 @@ mod tests {
             pending: Vec::new(),
         };
         for day in (first..=last).step_by(2) {
-            d.add(day, 1, first, last);
-            d.add(day, 1, first, last);
+            d.add(day, 1, first, last, &mut 0);
+            d.add(day, 1, first, last, &mut 0);
         }
         assert_eq!(d.counted(first, last).len(), 50);
         assert!(matches!(d, Days::Dense { .. }), "50 of 100 days: {d:?}");
         // taken back, a day counts no more
-        d.add(first, -2, first, last);
+        d.add(first, -2, first, last, &mut 0);
         let counted = d.counted(first, last);
         assert_eq!(counted.len(), 49);
         assert!(

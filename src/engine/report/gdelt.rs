@@ -114,25 +114,37 @@ pub fn line(path: &Path, line: usize, bytes: &[u8]) -> Option<Row> {
     Some(row(path, line, text))
 }
 
+/// The most columns a row may have and still be a GDELT row (one more is counted, to tell
+/// a row of too many).
+const MAX_COLUMNS: usize = 61;
+
 fn row(path: &Path, line: usize, text: &str) -> Row {
-    let cols: Vec<&str> = text.split('\t').collect();
+    // the columns, cut without an allocation per row
+    let mut columns = [""; MAX_COLUMNS + 1];
+    let mut n = 0;
+    for field in text.split('\t') {
+        if n > MAX_COLUMNS {
+            n += 1;
+            continue;
+        }
+        columns[n] = field;
+        n += 1;
+    }
+    let cols: &[&str] = &columns[..n.min(MAX_COLUMNS + 1)];
     let reject = |field: Option<&str>, message: String| {
         Row::Rejected(Rejection::new(path, Location::Line(line), field, message))
     };
-    let Some(layout) = layout(cols.len()) else {
+    let Some(layout) = layout(n) else {
         return reject(
             None,
-            format!(
-                "row has {} tab-separated columns; GDELT 1.0 has 57 or 58, GDELT 2.0 has 61",
-                cols.len()
-            ),
+            format!("row has {n} tab-separated columns; GDELT 1.0 has 57 or 58, GDELT 2.0 has 61"),
         );
     };
-    let (id, date, code, kind) = match row_event(&cols) {
+    let (id, date, code, kind) = match row_event(cols) {
         Ok(event) => event,
         Err((field, message)) => return reject(Some(field), message),
     };
-    let actors = match row_actors(&cols) {
+    let actors = match row_actors(cols) {
         Ok(actors) => actors,
         Err((field, message)) => return reject(Some(field), message),
     };
@@ -145,7 +157,7 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         ));
     }
     let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
-    let (title, body) = row_text(&cols, &layout, code, url);
+    let (title, body) = row_text(cols, &layout, code, url);
     let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
     Row::Report(Report {
         id: format!("gdelt-{id}"),
@@ -300,10 +312,13 @@ fn percent_decode(text: &str) -> String {
 }
 
 fn gdelt_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let b = text.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    NaiveDate::parse_from_str(text, "%Y%m%d").ok()
+    let number =
+        |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(4..6), number(6..8))
 }
 
 /// The CAMEO description of an event code ("042" -> "Make a visit"), from the GDELT table.
