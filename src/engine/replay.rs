@@ -182,26 +182,7 @@ impl Days {
         if pending.is_empty() {
             return;
         }
-        pending.sort_unstable_by_key(|p| p.0);
-        let mut merged: Vec<(u32, i32)> = Vec::with_capacity(cells.len() + pending.len());
-        let mut new = pending.drain(..).peekable();
-        let mut old = cells.iter().copied().peekable();
-        loop {
-            let day = match (old.peek(), new.peek()) {
-                (None, None) => break,
-                (Some(c), None) => c.0,
-                (None, Some(p)) => p.0,
-                (Some(c), Some(p)) => c.0.min(p.0),
-            };
-            let mut count = old.next_if(|c| c.0 == day).map_or(0, |c| c.1);
-            while let Some(p) = new.next_if(|p| p.0 == day) {
-                count += p.1;
-            }
-            if count != 0 {
-                merged.push((day, count));
-            }
-        }
-        drop(new);
+        let merged = crate::engine::tally::merge_days(cells, pending);
         let span = (last - first + 1) as usize;
         let affordable = merged.len() * 8 >= span && span * 4 <= *budget;
         if affordable || merged.len() * 2 >= span {

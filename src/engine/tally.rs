@@ -62,31 +62,36 @@ impl Series {
 
     /// Merges the pending changes into the cells (sorting only the pending ones).
     fn merge(&mut self) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.is_empty() {
+            self.cells = merge_days(&self.cells, &mut self.pending);
         }
-        self.pending.sort_unstable_by_key(|p| p.0);
-        let mut merged: Vec<(u32, i32)> = Vec::with_capacity(self.cells.len() + self.pending.len());
-        let mut pending = self.pending.drain(..).peekable();
-        let mut cells = self.cells.iter().copied().peekable();
-        loop {
-            let day = match (cells.peek(), pending.peek()) {
-                (None, None) => break,
-                (Some(c), None) => c.0,
-                (None, Some(p)) => p.0,
-                (Some(c), Some(p)) => c.0.min(p.0),
-            };
-            let mut count = cells.next_if(|c| c.0 == day).map_or(0, |c| c.1);
-            while let Some(p) = pending.next_if(|p| p.0 == day) {
-                count = count.saturating_add(p.1);
-            }
-            if count != 0 {
-                merged.push((day, count));
-            }
-        }
-        drop(pending);
-        self.cells = merged;
     }
+}
+
+/// Merges `pending` changes (day, ±count; sorted here, then emptied) into `cells` (day,
+/// count; by day, no zero counts): the counts of equal days added, days that counted down
+/// to nothing dropped. Each change is sorted once, then only merged.
+pub(crate) fn merge_days(cells: &[(u32, i32)], pending: &mut Vec<(u32, i32)>) -> Vec<(u32, i32)> {
+    pending.sort_unstable_by_key(|p| p.0);
+    let mut merged: Vec<(u32, i32)> = Vec::with_capacity(cells.len() + pending.len());
+    let mut new = pending.drain(..).peekable();
+    let mut old = cells.iter().copied().peekable();
+    loop {
+        let day = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some(c), None) => c.0,
+            (None, Some(p)) => p.0,
+            (Some(c), Some(p)) => c.0.min(p.0),
+        };
+        let mut count = old.next_if(|c| c.0 == day).map_or(0, |c| c.1);
+        while let Some(p) = new.next_if(|p| p.0 == day) {
+            count = count.saturating_add(p.1);
+        }
+        if count != 0 {
+            merged.push((day, count));
+        }
+    }
+    merged
 }
 
 fn day_number(date: NaiveDate) -> u32 {

@@ -106,26 +106,12 @@ impl Sender {
         if let Some(auth) = &self.authorization {
             headers.push(("Authorization", auth.as_str()));
         }
-        match self.client.post(url, &headers, body.as_bytes()) {
-            Ok(answer) if (200..300).contains(&answer.status) => {
-                outage.delivered();
-                if let Err(e) = ledger.am_accepted(&alerts) {
-                    // sent again at the next send: Alertmanager takes a resolution twice
-                    tracing::warn!(error = %e, "cannot record the resolutions Alertmanager accepted");
-                }
-                true
-            }
-            Ok(answer) => {
-                let text = String::from_utf8_lossy(&answer.body);
-                let text: String = text.chars().take(200).collect();
-                outage.failed(&format!("HTTP status {}: {}", answer.status, text.trim()));
-                false
-            }
-            Err(e) => {
-                outage.failed(&e.to_string());
-                false
-            }
+        let accepted = super::delivered(self.client.post(url, &headers, body.as_bytes()), outage);
+        // a resolution not recorded as accepted is sent again: Alertmanager takes it twice
+        if accepted && let Err(e) = ledger.am_accepted(&alerts) {
+            tracing::warn!(error = %e, "cannot record the resolutions Alertmanager accepted");
         }
+        accepted
     }
 }
 

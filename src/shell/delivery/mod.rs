@@ -64,6 +64,36 @@ pub struct Delivery {
     receivers: Vec<Running>,
 }
 
+/// Whether a request delivered (a 2xx), noting the outcome in the receiver's `outage`; a
+/// refusal is described by its status and the start of its answer.
+fn delivered(
+    result: Result<crate::shell::http::Answer, crate::shell::http::HttpError>,
+    outage: &mut outage::Outage,
+) -> bool {
+    match result {
+        Ok(answer) if (200..300).contains(&answer.status) => {
+            outage.delivered();
+            true
+        }
+        Ok(answer) => {
+            let text: String = String::from_utf8_lossy(&answer.body)
+                .chars()
+                .take(200)
+                .collect();
+            let text = text.trim();
+            match text {
+                "" => outage.failed(&format!("HTTP status {}", answer.status)),
+                _ => outage.failed(&format!("HTTP status {}: {text}", answer.status)),
+            }
+            false
+        }
+        Err(e) => {
+            outage.failed(&e.to_string());
+            false
+        }
+    }
+}
+
 /// Reads a secret file for delivery.
 fn secret(path: &Option<PathBuf>, what: &'static str) -> Result<Option<Vec<u8>>, DeliveryError> {
     path.as_ref()

@@ -121,23 +121,10 @@ impl Sender {
         if let Some(s) = &signed {
             headers.push(("X-Pledgewatch-Signature", s.as_str()));
         }
-        match self
+        let answer = self
             .client
-            .post(&self.config.url, &headers, body.as_bytes())
-        {
-            Ok(answer) if (200..300).contains(&answer.status) => {
-                outage.delivered();
-                true
-            }
-            Ok(answer) => {
-                outage.failed(&format!("HTTP status {}", answer.status));
-                false
-            }
-            Err(e) => {
-                outage.failed(&e.to_string());
-                false
-            }
-        }
+            .post(&self.config.url, &headers, body.as_bytes());
+        super::delivered(answer, outage)
     }
 }
 
