@@ -1,8 +1,9 @@
 //! The imperative shell: thin code around the engine that touches the world — report
 //! files ([`files`]), the rules folder ([`rules_dir`]), the config file ([`config`]), the
 //! inbox watcher ([`inbox`]), the SQLite ledger ([`ledger`]), alert sinks ([`alert`]),
-//! logging ([`logging`]) and the daemon ([`daemon`]: its loop, its worker and the
-//! per-file pipeline).
+//! alert delivery to Alertmanager and a webhook ([`delivery`]) over the HTTP client
+//! ([`http`], the feed's too), logging ([`logging`]) and the daemon ([`daemon`]: its
+//! loop, its worker and the per-file pipeline).
 
 pub(crate) mod alert;
 pub(crate) mod config;
