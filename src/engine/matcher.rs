@@ -201,6 +201,10 @@ pub struct CompiledRules {
     by_phrase: PhraseAnchors,
     by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild>,
     by_topic: HashMap<String, Vec<u32>, FnvBuild>,
+    /// The parties (sorted) of every commitment with a phrase in any alternative: a
+    /// report none of whose actors is one of them cannot be in scope of a commitment whose
+    /// outcome depends on its text, so its text is not searched at all.
+    text_parties: Vec<u32>,
 }
 
 /// FNV-1a for the matcher's small keys (an anchor and a party, a topic): a keyed hash
@@ -428,6 +432,7 @@ impl CompiledRules {
             }
         }
         let alt_commitment: Vec<u32> = alternatives.iter().map(|a| a.commitment).collect();
+        let text_parties = text_parties(&alternatives, &scopes, &party_pool);
         let alt_flags: Vec<u8> = alternatives.iter().map(Alternative::flags).collect();
         let mut by_phrase = vec![Vec::new(); phrases.len()];
         let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild> = HashMap::default();
@@ -508,7 +513,15 @@ impl CompiledRules {
             by_phrase: PhraseAnchors::new(by_phrase),
             by_anchor,
             by_topic,
+            text_parties,
         })
+    }
+
+    /// True when some actor of the report is a party of a commitment that has phrases.
+    fn text_can_matter(&self, actor_codes: &[u32]) -> bool {
+        actor_codes
+            .iter()
+            .any(|code| self.text_parties.binary_search(code).is_ok())
     }
 
     /// The number of distinct phrases over all rules.
@@ -590,7 +603,13 @@ impl CompiledRules {
         scratch.found.clear();
         scratch.candidates.clear();
         let stamp = scratch.stamp;
-        if let Some(ac) = &self.automaton {
+        scratch.actor_codes.clear();
+        scratch
+            .actor_codes
+            .extend(report.actors.iter().map(|a| party_code(a)));
+        if let Some(ac) = &self.automaton
+            && self.text_can_matter(&scratch.actor_codes)
+        {
             for text in [&report.title, &report.body] {
                 if text.is_empty() {
                     continue;
@@ -626,10 +645,6 @@ impl CompiledRules {
             }
         };
         scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
-        scratch.actor_codes.clear();
-        scratch
-            .actor_codes
-            .extend(report.actors.iter().map(|a| party_code(a)));
         for i in 0..scratch.found.len() {
             let phrase = scratch.found[i] as usize;
             for a in 0..scratch.actor_codes.len() {
@@ -765,6 +780,23 @@ fn in_scope(follow_up: FollowUp, parties: &[u32], actors: &[u32]) -> Option<u64>
         FollowUp::Joint => (mask == full).then_some(mask),
         FollowUp::Any | FollowUp::Each => (mask != 0).then_some(mask),
     }
+}
+
+/// The sorted parties of the commitments that have an alternative with a phrase (in
+/// `keywords`, `all_keywords` or `not_keywords`).
+fn text_parties(alternatives: &[Alternative], scopes: &[Scope], party_pool: &[u32]) -> Vec<u32> {
+    let mut parties: Vec<u32> = alternatives
+        .iter()
+        .filter(|a| !(a.any.is_empty() && a.all.is_empty() && a.none.is_empty()))
+        .flat_map(|a| {
+            let scope = &scopes[a.commitment as usize];
+            &party_pool[scope.first as usize..(scope.first + scope.count) as usize]
+        })
+        .copied()
+        .collect();
+    parties.sort_unstable();
+    parties.dedup();
+    parties
 }
 
 /// A 3-letter party code packed in an integer; any other length gets a value no rule party
@@ -1069,5 +1101,41 @@ pub(crate) mod tests {
             d[0].phrases,
             vec!["joint exercise".to_string(), "exercise".to_string()]
         );
+    }
+
+    #[test]
+    fn text_is_searched_only_for_reports_a_phrase_commitment_can_scope() {
+        let set = rules(
+            "[[commitment]]\nid = \"words\"\ntitle = \"W\"\nparties = [\"KGZ\"]\nwindow = \"1y\"\n\
+             [[commitment.evidence]]\nkeywords = [\"water\"]\n\
+             [[commitment]]\nid = \"codes\"\ntitle = \"C\"\nparties = [\"TJK\"]\nwindow = \"1y\"\n\
+             [[commitment.evidence]]\ncameo = [\"03\"]\n\
+             [[commitment]]\nid = \"codes-unless\"\ntitle = \"U\"\nparties = [\"KGZ\"]\nwindow = \"1y\"\n\
+             [[commitment.evidence]]\ncameo = [\"03\"]\nnot_keywords = [\"cancelled\"]\n",
+        );
+        let c = CompiledRules::new(&set).unwrap();
+        assert_eq!(c.text_parties, vec![party_code("KGZ")]);
+        assert!(c.text_can_matter(&[party_code("TJK"), party_code("KGZ")]));
+        assert!(!c.text_can_matter(&[party_code("TJK"), party_code("UZB")]));
+        let at = |actors: &[&str], title: &str| {
+            classes(&set, &report(Kind::Action, actors, Some("036"), title, ""))
+        };
+        // TJK only: the structural commitment holds whatever the text says
+        assert_eq!(
+            at(&["TJK"], "water cancelled"),
+            vec![(1, Class::Evidence, 1)]
+        );
+        // KGZ: the text decides both of its commitments
+        assert_eq!(
+            at(&["KGZ"], "water"),
+            vec![(0, Class::Evidence, 1), (2, Class::Evidence, 1)]
+        );
+        assert_eq!(at(&["KGZ"], "talks cancelled"), vec![]);
+        let d = c.explain_report(
+            &report(Kind::Action, &["TJK"], Some("036"), "water", ""),
+            &mut Scratch::default(),
+        );
+        assert_eq!(d.len(), 1);
+        assert!(d[0].phrases.is_empty());
     }
 }
