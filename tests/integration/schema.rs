@@ -8,9 +8,11 @@ use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 /// A daemon's folders with the 0.1 fixture as its ledger (49 reports of the examples,
-/// taken at as-of 2026-11-27, with their alert states).
+/// taken at as-of 2026-11-27, with their alert states). The fixture's alerts were
+/// recorded at a fixed wall-clock time, so the repeat interval is set long enough that no
+/// reminder falls due however much later the test runs.
 fn with_old_ledger() -> Daemon {
-    let d = Daemon::new(setup(""));
+    let d = Daemon::new(setup("repeat_interval = \"10y\""));
     std::fs::create_dir_all(d.path("state")).unwrap();
     std::fs::copy(
         root().join("tests/data/ledger-0.1.db"),
@@ -167,7 +169,8 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
 /// and leaving them will say `resolved`), and its tally is counted again once.
 #[test]
 fn a_ledger_of_schema_3_keeps_its_open_alarms() {
-    let mut d = Daemon::new(setup(""));
+    // the fixture's alerts carry a fixed wall-clock time: no reminder may fall due
+    let mut d = Daemon::new(setup("repeat_interval = \"10y\""));
     std::fs::create_dir_all(d.path("state")).unwrap();
     std::fs::copy(
         root().join("tests/data/ledger-schema-3.db"),
