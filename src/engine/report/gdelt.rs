@@ -119,17 +119,8 @@ pub fn line(path: &Path, line: usize, bytes: &[u8]) -> Option<Row> {
 const MAX_COLUMNS: usize = 61;
 
 fn row(path: &Path, line: usize, text: &str) -> Row {
-    // the columns, cut without an allocation per row
     let mut columns = [""; MAX_COLUMNS + 1];
-    let mut n = 0;
-    for field in text.split('\t') {
-        if n > MAX_COLUMNS {
-            n += 1;
-            continue;
-        }
-        columns[n] = field;
-        n += 1;
-    }
+    let n = cut_columns(text, &mut columns);
     let cols: &[&str] = &columns[..n.min(MAX_COLUMNS + 1)];
     let reject = |field: Option<&str>, message: String| {
         Row::Rejected(Rejection::new(path, Location::Line(line), field, message))
@@ -172,6 +163,28 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         url: url.map(str::to_string),
         reported,
     })
+}
+
+/// Cuts `text` at its tabs into `columns` (the first `MAX_COLUMNS + 1`) and returns how
+/// many columns it has, with no allocation: one pass over the bytes, which costs less than
+/// a search per field on rows of short columns.
+fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> usize {
+    let mut n = 0;
+    let mut start = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b == b'\t' {
+            if let Some(slot) = columns.get_mut(n) {
+                // a tab is ASCII: both ends are character boundaries
+                *slot = text.get(start..i).unwrap_or_default();
+            }
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if let Some(slot) = columns.get_mut(n) {
+        *slot = text.get(start..).unwrap_or_default();
+    }
+    n + 1
 }
 
 /// A row's GLOBALEVENTID, SQLDATE, EventCode and the kind of the code, or the column
@@ -219,7 +232,7 @@ fn row_actors(cols: &[&str]) -> Result<Vec<String>, (&'static str, String)> {
 }
 
 /// A row's title (`WHO: WHAT (CODE)`) and body (the place, then the headline words of
-/// the article address), as docs/reference.md, Reports says.
+/// the article address), as docs/reference.md, Reports says; each built in one allocation.
 fn row_text(cols: &[&str], layout: &Layout, code: &str, url: Option<&str>) -> (String, String) {
     let name = |name_col: usize, code_col: usize| {
         let n = cols[name_col].trim();
@@ -233,26 +246,36 @@ fn row_text(cols: &[&str], layout: &Layout, code: &str, url: Option<&str>) -> (S
         name(ACTOR1_NAME, ACTOR1_CODE),
         name(ACTOR2_NAME, ACTOR2_CODE),
     );
-    let who = match (a1.is_empty(), a2.is_empty()) {
-        (false, false) => format!("{a1} / {a2}"),
-        (false, true) => a1.to_string(),
-        (true, _) => a2.to_string(),
-    };
     let what = cameo_description(code).unwrap_or("event");
+    let mut title = String::with_capacity(a1.len() + a2.len() + what.len() + code.len() + 8);
+    match (a1.is_empty(), a2.is_empty()) {
+        (false, false) => {
+            title.push_str(a1);
+            title.push_str(" / ");
+            title.push_str(a2);
+        }
+        (false, true) => title.push_str(a1),
+        (true, _) => title.push_str(a2),
+    }
+    for piece in [": ", what, " (", code, ")"] {
+        title.push_str(piece);
+    }
     let place = cols[layout.action_geo_name].trim();
-    let mut body = if place.is_empty() {
-        String::new()
-    } else {
-        format!("Location: {place}")
-    };
-    let headline = url.map(headline_words).unwrap_or_default();
-    if !headline.is_empty() {
+    let mut body = String::with_capacity(place.len() + url.map_or(0, str::len) + 12);
+    if !place.is_empty() {
+        body.push_str("Location: ");
+        body.push_str(place);
+    }
+    if let Some(url) = url {
+        let before = body.len();
         if !body.is_empty() {
             body.push('\n');
         }
-        body.push_str(&headline);
+        if !push_headline_words(url, &mut body) {
+            body.truncate(before);
+        }
     }
-    (format!("{who}: {what} ({code})"), body)
+    (title, body)
 }
 
 /// Pieces of an address path that are not headline words (docs/reference.md, Reports).
@@ -265,26 +288,42 @@ const NOT_HEADLINE: [&str; 10] = [
 /// `_`; pieces of digits only and file-type words dropped; the rest joined by single spaces.
 /// Most news addresses carry the headline, so keyword rules can match machine-coded events.
 pub fn headline_words(url: &str) -> String {
+    let mut words = String::new();
+    push_headline_words(url, &mut words);
+    words
+}
+
+/// Appends the headline words of `url` to `out`, separated by single spaces; false when
+/// it has none (and nothing was appended). An address with no `%` is split as it is,
+/// without a decoded copy.
+fn push_headline_words(url: &str, out: &mut String) -> bool {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_scheme
         .find('/')
         .map_or("", |slash| &after_scheme[slash..]);
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let decoded = percent_decode(path);
-    let mut words = String::new();
-    for piece in decoded.split(|c: char| !c.is_alphanumeric()) {
+    let decoded;
+    let path = if path.contains('%') {
+        decoded = percent_decode(path);
+        decoded.as_str()
+    } else {
+        path
+    };
+    let mut any = false;
+    for piece in path.split(|c: char| !c.is_alphanumeric()) {
         if piece.is_empty()
             || piece.chars().all(char::is_numeric)
             || NOT_HEADLINE.iter().any(|w| piece.eq_ignore_ascii_case(w))
         {
             continue;
         }
-        if !words.is_empty() {
-            words.push(' ');
+        if any {
+            out.push(' ');
         }
-        words.push_str(piece);
+        out.push_str(piece);
+        any = true;
     }
-    words
+    any
 }
 
 /// `%XX` escapes to bytes (a `%` not followed by two hex digits stays as it is), then UTF-8,
@@ -308,7 +347,7 @@ fn percent_decode(text: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn gdelt_date(text: &str) -> Option<NaiveDate> {
