@@ -6,7 +6,7 @@
 //! can hold for must have. A report therefore only visits the alternatives it could satisfy,
 //! and the cost per report grows with what it matches, not with the number of rules.
 
-use crate::engine::report::{Kind, Report};
+use crate::engine::report::{Kind, Report, TextNeed, party_code};
 use crate::engine::rules::{FollowUp, Matcher, RuleSet};
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
@@ -524,6 +524,12 @@ impl CompiledRules {
             .any(|code| self.text_parties.binary_search(code).is_ok())
     }
 
+    /// The parties whose reports' text can matter, for a reader that may leave out the
+    /// text of every other report ([`TextNeed`]).
+    pub fn text_need(&self) -> TextNeed {
+        TextNeed::of_codes(self.text_parties.clone())
+    }
+
     /// The number of distinct phrases over all rules.
     pub fn phrase_count(&self) -> usize {
         self.phrases.len()
@@ -797,15 +803,6 @@ fn text_parties(alternatives: &[Alternative], scopes: &[Scope], party_pool: &[u3
     parties.sort_unstable();
     parties.dedup();
     parties
-}
-
-/// A 3-letter party code packed in an integer; any other length gets a value no rule party
-/// (always three letters) can have.
-fn party_code(code: &str) -> u32 {
-    match code.as_bytes() {
-        [a, b, c] => u32::from_le_bytes([*a, *b, *c, 0]),
-        _ => u32::MAX,
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::engine::replay::{
 };
 use crate::engine::report::{
     Container, DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_LINE, Format, Item, Limits, Location,
-    MAX_JSON_DEPTH_CEILING, Rejection, Report, UNSUPPORTED, read_from,
+    MAX_JSON_DEPTH_CEILING, Rejection, Report, TextNeed, UNSUPPORTED, read_from,
 };
 use chrono::NaiveDate;
 use std::fs::File;
@@ -33,6 +33,9 @@ pub struct ReadOptions {
     pub max_records: Option<usize>,
     /// Deepest nesting of JSON arrays and objects; deeper records are refused unparsed.
     pub max_json_depth: Option<usize>,
+    /// Only the reports of these parties need a title and body (see [`TextNeed`]); for a
+    /// caller that only matches what it reads.
+    pub text_need: Option<Arc<TextNeed>>,
 }
 
 /// True for names that are being written or are hidden: `.x`, `x.tmp`, `x.part`.
@@ -244,6 +247,7 @@ impl<'a, S, T: Send> Unpack<'a, S, T> {
                     .max_json_depth
                     .unwrap_or(DEFAULT_MAX_JSON_DEPTH)
                     .min(MAX_JSON_DEPTH_CEILING),
+                text: options.text_need.clone(),
             },
             max_size: options.max_uncompressed.unwrap_or(DEFAULT_MAX_UNCOMPRESSED),
             threads,
@@ -261,7 +265,16 @@ impl<'a, S, T: Send> Unpack<'a, S, T> {
         each: &mut dyn FnMut(T),
     ) {
         let Mapper { init, map } = self.mapper;
-        read_from(path, format, reader, threads, self.limits, init, map, each);
+        read_from(
+            path,
+            format,
+            reader,
+            threads,
+            self.limits.clone(),
+            init,
+            map,
+            each,
+        );
     }
 
     /// A buffered reader of decompressed content that fails past the shared `budget`.
@@ -465,6 +478,11 @@ pub fn ingest_bounded(
     on_notice: &mut dyn FnMut(Notice<'_>),
 ) -> Result<(Vec<Vec<Event>>, ReportCounts), FilesChanged> {
     let mut later = LaterWins::default();
+    // only matched, never shown: reports the matcher would not search need no text
+    let options = &ReadOptions {
+        text_need: Some(Arc::new(rules.text_need())),
+        ..options.clone()
+    };
     let map = |scratch: &mut Scratch, r: Report| {
         let hits = rules.match_report(&r, scratch);
         (id_digest(&r.id), contribution(r.date, &hits), r.date, hits)

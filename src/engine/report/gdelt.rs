@@ -1,7 +1,7 @@
 //! GDELT event exports (docs/reference.md, Reports): 1.0 (57 or 58 columns) and 2.0 (61 columns), tab-separated
 //! with no quoting, with or without a header row, read row by row.
 
-use super::{Kind, Location, Rejection, Report};
+use super::{Kind, Location, Rejection, Report, TextNeed};
 use chrono::NaiveDate;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -78,8 +78,9 @@ fn layout(columns: usize) -> Option<Layout> {
 }
 
 /// The outcome of file line `line` (1-based, with its line end), or `None` for a blank line
-/// or the header row.
-pub fn line(path: &Path, line: usize, bytes: &[u8]) -> Option<Row> {
+/// or the header row. With `text`, a row none of whose actors it wants gets no title and
+/// body.
+pub fn line(path: &Path, line: usize, bytes: &[u8], need: Option<&TextNeed>) -> Option<Row> {
     let mut bytes = bytes;
     if line == 1 {
         bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
@@ -111,14 +112,14 @@ pub fn line(path: &Path, line: usize, bytes: &[u8]) -> Option<Row> {
     {
         return None;
     }
-    Some(row(path, line, text))
+    Some(row(path, line, text, need))
 }
 
 /// The most columns a row may have and still be a GDELT row (one more is counted, to tell
 /// a row of too many).
 const MAX_COLUMNS: usize = 61;
 
-fn row(path: &Path, line: usize, text: &str) -> Row {
+fn row(path: &Path, line: usize, text: &str, need: Option<&TextNeed>) -> Row {
     let mut columns = [""; MAX_COLUMNS + 1];
     let n = cut_columns(text, &mut columns);
     let cols: &[&str] = &columns[..n.min(MAX_COLUMNS + 1)];
@@ -148,7 +149,11 @@ fn row(path: &Path, line: usize, text: &str) -> Row {
         ));
     }
     let url = layout.url.map(|i| cols[i].trim()).filter(|u| !u.is_empty());
-    let (title, body) = row_text(cols, &layout, code, url);
+    let (title, body) = if need.is_none_or(|need| need.wants(&actors)) {
+        row_text(cols, &layout, code, url)
+    } else {
+        (String::new(), String::new())
+    };
     let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
     Row::Report(Report {
         id: format!("gdelt-{id}"),
@@ -397,7 +402,7 @@ mod tests {
     fn rows_of(text: &str) -> Vec<Row> {
         text.split_inclusive('\n')
             .enumerate()
-            .filter_map(|(i, l)| line(Path::new("x.tsv"), i + 1, l.as_bytes()))
+            .filter_map(|(i, l)| line(Path::new("x.tsv"), i + 1, l.as_bytes(), None))
             .collect()
     }
 
@@ -500,6 +505,39 @@ mod tests {
         assert_eq!(
             r.body,
             "english Kyrgyzstan Tajikistan agree border demarcation"
+        );
+    }
+
+    #[test]
+    fn text_is_built_only_for_the_parties_that_need_it() {
+        use crate::engine::report::party_code;
+        let mut cols: Vec<String> = row61("KGZ", "USA", "042", "20191024")
+            .split('\t')
+            .map(String::from)
+            .collect();
+        cols[53] = "Batken, Kyrgyzstan".into();
+        let text = cols.join("\t");
+        let read = |need: &TextNeed| match line(Path::new("x.tsv"), 1, text.as_bytes(), Some(need))
+        {
+            Some(Row::Report(r)) => r,
+            _ => panic!("not a report"),
+        };
+        let kgz = read(&TextNeed::of_codes(vec![
+            party_code("TJK"),
+            party_code("KGZ"),
+        ]));
+        assert!(kgz.title.ends_with("Make a visit (042)"), "{}", kgz.title);
+        assert!(
+            kgz.body.starts_with("Location: Batken, Kyrgyzstan\n"),
+            "{}",
+            kgz.body
+        );
+        let other = read(&TextNeed::of_codes(vec![party_code("TJK")]));
+        assert_eq!((other.title.as_str(), other.body.as_str()), ("", ""));
+        // everything but the text is read as before
+        assert_eq!(
+            (other.id, other.date, other.actors, other.cameo, other.kind),
+            (kgz.id, kgz.date, kgz.actors, kgz.cameo, kgz.kind)
         );
     }
 

@@ -24,6 +24,41 @@ use chrono::NaiveDate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// A 3-letter party code packed in an integer; any other length gets a value no rule party
+/// (always three letters) can have.
+pub fn party_code(code: &str) -> u32 {
+    match code.as_bytes() {
+        [a, b, c] => u32::from_le_bytes([*a, *b, *c, 0]),
+        _ => u32::MAX,
+    }
+}
+
+/// The parties for whose reports a title and body are worth building: a reader handed one
+/// leaves both empty on a machine-coded row (GDELT) none of whose actors is among them.
+/// For callers that only match reports (replay, history), where the matcher searches the
+/// text of no other report; anything that shows or stores reports reads without it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextNeed {
+    /// [`party_code`]s, sorted.
+    parties: Vec<u32>,
+}
+
+impl TextNeed {
+    /// The need for reports of these parties (codes from [`party_code`]).
+    pub fn of_codes(mut parties: Vec<u32>) -> TextNeed {
+        parties.sort_unstable();
+        parties.dedup();
+        TextNeed { parties }
+    }
+
+    /// True when a report of these actor codes needs its text.
+    pub fn wants(&self, actors: &[String]) -> bool {
+        actors
+            .iter()
+            .any(|a| self.parties.binary_search(&party_code(a)).is_ok())
+    }
+}
+
 /// The kind of act a report describes, in strength order: an incident is the weakest (never
 /// evidence), an action the strongest.
 #[derive(

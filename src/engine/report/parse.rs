@@ -3,11 +3,11 @@
 //! walking folders and unpacking archives is the shell's (`shell::files`).
 
 use super::datasets::{self, Detected, Header};
-use super::{Location, RawReport, Rejection, Report, gdelt, json, markdown};
+use super::{Location, RawReport, Rejection, Report, TextNeed, gdelt, json, markdown};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 use std::path::Path;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 /// What one record of an input file became.
 #[derive(Debug)]
@@ -68,13 +68,15 @@ pub const DEFAULT_MAX_JSON_DEPTH: usize = 64;
 /// by itself past 127, so a configured limit cannot go past it.
 pub const MAX_JSON_DEPTH_CEILING: usize = 127;
 
-/// The per-record limits a reader applies while it reads.
-#[derive(Debug, Clone, Copy)]
+/// The per-record limits a reader applies while it reads, and which reports need a text.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Longest line of a line format.
     pub max_line: usize,
     /// Deepest nesting of JSON arrays and objects.
     pub max_depth: usize,
+    /// When given, GDELT rows none of whose actors it wants get no title and body.
+    pub text: Option<Arc<TextNeed>>,
 }
 
 /// Lines handed to a worker at once.
@@ -123,6 +125,7 @@ pub fn read_bytes(path: &Path, format: Format, bytes: &[u8], each: &mut dyn FnMu
         Limits {
             max_line: DEFAULT_MAX_LINE,
             max_depth: DEFAULT_MAX_JSON_DEPTH,
+            text: None,
         },
         &|| (),
         &|_: &mut (), item| item,
@@ -145,6 +148,7 @@ pub fn read_from<S, T: Send>(
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
 ) {
+    let max_line = limits.max_line;
     let r = Reading {
         path,
         threads,
@@ -156,17 +160,17 @@ pub fn read_from<S, T: Send>(
         return r.read_format(format, reader, each);
     }
     let mut first = Vec::new();
-    let first_line = match read_line_bounded(&mut reader, &mut first, limits.max_line) {
+    let first_line = match read_line_bounded(&mut reader, &mut first, max_line) {
         Ok(line) => line,
         Err(e) => return r.refuse_file(Err(format!("read error in line 1: {e}")), each),
     };
     if let Line::TooLong(len) = first_line {
         // the first line is gone (never held): it is refused, and the rest read as usual
-        each(map(&mut init(), too_long(path, 1, len, limits.max_line)));
+        each(map(&mut init(), too_long(path, 1, len, max_line)));
         if format == Format::Markdown {
             return;
         }
-        let source = LineSource::new(reader, limits.max_line, 1);
+        let source = LineSource::new(reader, max_line, 1);
         let result = r.read_records(Records::Gdelt, source, each);
         return r.refuse_file(result, each);
     }
@@ -174,10 +178,10 @@ pub fn read_from<S, T: Send>(
         Detected::Dataset(header) => {
             let records = Records::Dataset(&header);
             let result = if header.dataset.is_csv() {
-                let source = CsvSource::new(reader, limits.max_line, 1);
+                let source = CsvSource::new(reader, max_line, 1);
                 r.read_records(records, source, each)
             } else {
-                let source = LineSource::new(reader, limits.max_line, 1);
+                let source = LineSource::new(reader, max_line, 1);
                 r.read_records(records, source, each)
             };
             r.refuse_file(result, each);
@@ -260,7 +264,7 @@ impl<S, T: Send> Reading<'_, S, T> {
             buf.clear();
             let item = match source.next(&mut buf)? {
                 Next::End => return Ok(()),
-                Next::Read(n) => record_item(self.path, records, n, &buf, self.limits.max_depth),
+                Next::Read(n) => record_item(self.path, records, n, &buf, &self.limits),
                 Next::Refused(n, why) => Some(Item::Rejected(Rejection::new(
                     self.path,
                     Location::Line(n),
@@ -546,14 +550,17 @@ fn record_item(
     records: Records<'_>,
     n: usize,
     bytes: &[u8],
-    max_depth: usize,
+    limits: &Limits,
 ) -> Option<Item> {
+    let max_depth = limits.max_depth;
     match records {
-        Records::Gdelt => gdelt::line(path, n, bytes).map(|row| match row {
-            gdelt::Row::Report(r) => Item::Report(r),
-            gdelt::Row::Rejected(r) => Item::Rejected(r),
-            gdelt::Row::Skipped(r) => Item::Skipped(r),
-        }),
+        Records::Gdelt => {
+            gdelt::line(path, n, bytes, limits.text.as_deref()).map(|row| match row {
+                gdelt::Row::Report(r) => Item::Report(r),
+                gdelt::Row::Rejected(r) => Item::Rejected(r),
+                gdelt::Row::Skipped(r) => Item::Skipped(r),
+            })
+        }
         Records::JsonLines => json_line_item(path, n, bytes, max_depth),
         Records::Dataset(h) if h.dataset.is_csv() => datasets::csv_row(h, path, n, bytes),
         Records::Dataset(h) => datasets::tsv_row(h, path, n, bytes),
@@ -624,7 +631,7 @@ impl Batch {
     }
 
     /// The items of the batch's records, in order.
-    fn items(&self, path: &Path, records: Records<'_>, max_depth: usize) -> Vec<Item> {
+    fn items(&self, path: &Path, records: Records<'_>, limits: &Limits) -> Vec<Item> {
         let mut out = Vec::with_capacity(self.ends.len());
         let mut start = 0;
         for (i, &(end, line)) in self.ends.iter().enumerate() {
@@ -635,7 +642,7 @@ impl Batch {
                     None,
                     why.clone(),
                 ))),
-                None => record_item(path, records, line, &self.data[start..end], max_depth),
+                None => record_item(path, records, line, &self.data[start..end], limits),
             };
             out.extend(item);
             start = end;
@@ -677,7 +684,7 @@ impl<S, T: Send> Reading<'_, S, T> {
                         let next = batch_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok(batch)) = next else { return };
                         let out = batch
-                            .items(self.path, records, self.limits.max_depth)
+                            .items(self.path, records, &self.limits)
                             .into_iter()
                             .map(|item| (self.map)(&mut state, item))
                             .collect();
