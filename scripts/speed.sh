@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Replay beside ripgrep (and, on GDELT, DuckDB), in the same run, best of N runs each
 # (issue 18): the hit-dense corpus (1,000,000 JSON-lines reports x 1,000 broad commitments)
-# and 5,000,000 GDELT rows x 1,000 commitments. The data are the benchmarks' own
+# and 5,000,000 GDELT rows x 1,000 commitments (and x the shipped KGZ-TJK rules). The data are the benchmarks' own
 # (`cargo bench --bench replay -- --reports 1000000 --commitments 1000 --dense` and
 # `cargo bench --bench gdelt -- --rows 5` write them into target/bench-data/ the first
 # time). Needs rg (apt install ripgrep); DuckDB comes from PyPI (pip install duckdb).
@@ -59,6 +59,9 @@ corpus dense "$DATA/rules-dense-1000" "$DATA/reports-1000000.jsonl"
 GDELT=$(ls "$DATA"/gdelt/part-00[0-4].export.CSV)
 # shellcheck disable=SC2086
 corpus gdelt-5m "$DATA/gdelt/rules" $GDELT
+# the same rows against the shipped KGZ-TJK rules: few parties, as an analyst replays GDELT
+# shellcheck disable=SC2086
+corpus gdelt-5m-kgz-tjk rules $GDELT
 
 # DuckDB (two threads): the structural half of the question only — parse the 5M rows and
 # group them by actor countries and event root; no phrases
