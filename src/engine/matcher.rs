@@ -204,7 +204,7 @@ pub struct CompiledRules {
     /// The parties (sorted) of every commitment with a phrase in any alternative: a
     /// report none of whose actors is one of them cannot be in scope of a commitment whose
     /// outcome depends on its text, so its text is not searched at all.
-    text_parties: Vec<u32>,
+    text_parties: TextNeed,
 }
 
 /// FNV-1a for the matcher's small keys (an anchor and a party, a topic): a keyed hash
@@ -517,17 +517,10 @@ impl CompiledRules {
         })
     }
 
-    /// True when some actor of the report is a party of a commitment that has phrases.
-    fn text_can_matter(&self, actor_codes: &[u32]) -> bool {
-        actor_codes
-            .iter()
-            .any(|code| self.text_parties.binary_search(code).is_ok())
-    }
-
-    /// The parties whose reports' text can matter, for a reader that may leave out the
-    /// text of every other report ([`TextNeed`]).
-    pub fn text_need(&self) -> TextNeed {
-        TextNeed::of_codes(self.text_parties.clone())
+    /// The parties whose reports' text can matter: the matcher searches no other report's
+    /// text, and a reader may leave it out ([`TextNeed`]).
+    pub fn text_need(&self) -> &TextNeed {
+        &self.text_parties
     }
 
     /// The number of distinct phrases over all rules.
@@ -614,7 +607,7 @@ impl CompiledRules {
             .actor_codes
             .extend(report.actors.iter().map(|a| party_code(a)));
         if let Some(ac) = &self.automaton
-            && self.text_can_matter(&scratch.actor_codes)
+            && self.text_parties.wants_codes(&scratch.actor_codes)
         {
             for text in [&report.title, &report.body] {
                 if text.is_empty() {
@@ -788,10 +781,10 @@ fn in_scope(follow_up: FollowUp, parties: &[u32], actors: &[u32]) -> Option<u64>
     }
 }
 
-/// The sorted parties of the commitments that have an alternative with a phrase (in
+/// The parties of the commitments that have an alternative with a phrase (in
 /// `keywords`, `all_keywords` or `not_keywords`).
-fn text_parties(alternatives: &[Alternative], scopes: &[Scope], party_pool: &[u32]) -> Vec<u32> {
-    let mut parties: Vec<u32> = alternatives
+fn text_parties(alternatives: &[Alternative], scopes: &[Scope], party_pool: &[u32]) -> TextNeed {
+    let parties: Vec<u32> = alternatives
         .iter()
         .filter(|a| !(a.any.is_empty() && a.all.is_empty() && a.none.is_empty()))
         .flat_map(|a| {
@@ -800,9 +793,7 @@ fn text_parties(alternatives: &[Alternative], scopes: &[Scope], party_pool: &[u3
         })
         .copied()
         .collect();
-    parties.sort_unstable();
-    parties.dedup();
-    parties
+    TextNeed::of_codes(parties)
 }
 
 #[cfg(test)]
@@ -1111,9 +1102,15 @@ pub(crate) mod tests {
              [[commitment.evidence]]\ncameo = [\"03\"]\nnot_keywords = [\"cancelled\"]\n",
         );
         let c = CompiledRules::new(&set).unwrap();
-        assert_eq!(c.text_parties, vec![party_code("KGZ")]);
-        assert!(c.text_can_matter(&[party_code("TJK"), party_code("KGZ")]));
-        assert!(!c.text_can_matter(&[party_code("TJK"), party_code("UZB")]));
+        assert_eq!(c.text_parties, TextNeed::of_codes(vec![party_code("KGZ")]));
+        assert!(
+            c.text_parties
+                .wants_codes(&[party_code("TJK"), party_code("KGZ")])
+        );
+        assert!(
+            !c.text_parties
+                .wants_codes(&[party_code("TJK"), party_code("UZB")])
+        );
         let at = |actors: &[&str], title: &str| {
             classes(&set, &report(Kind::Action, actors, Some("036"), title, ""))
         };

@@ -480,7 +480,7 @@ pub fn ingest_bounded(
     let mut later = LaterWins::default();
     // only matched, never shown: reports the matcher would not search need no text
     let options = &ReadOptions {
-        text_need: Some(Arc::new(rules.text_need())),
+        text_need: Some(Arc::new(rules.text_need().clone())),
         ..options.clone()
     };
     let map = |scratch: &mut Scratch, r: Report| {

@@ -7,12 +7,15 @@ use super::*;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
+/// `[alerts]` for a daemon on a fixture ledger: the fixtures' alerts were recorded at a
+/// fixed wall-clock time, so the repeat interval is long enough that no reminder falls due
+/// however much later the test runs.
+const NO_REMINDERS: &str = "repeat_interval = \"10y\"";
+
 /// A daemon's folders with the 0.1 fixture as its ledger (49 reports of the examples,
-/// taken at as-of 2026-11-27, with their alert states). The fixture's alerts were
-/// recorded at a fixed wall-clock time, so the repeat interval is set long enough that no
-/// reminder falls due however much later the test runs.
+/// taken at as-of 2026-11-27, with their alert states).
 fn with_old_ledger() -> Daemon {
-    let d = Daemon::new(setup("repeat_interval = \"10y\""));
+    let d = Daemon::new(setup(NO_REMINDERS));
     std::fs::create_dir_all(d.path("state")).unwrap();
     std::fs::copy(
         root().join("tests/data/ledger-0.1.db"),
@@ -169,8 +172,7 @@ fn a_migration_killed_half_way_leaves_the_old_ledger_usable() {
 /// and leaving them will say `resolved`), and its tally is counted again once.
 #[test]
 fn a_ledger_of_schema_3_keeps_its_open_alarms() {
-    // the fixture's alerts carry a fixed wall-clock time: no reminder may fall due
-    let mut d = Daemon::new(setup("repeat_interval = \"10y\""));
+    let mut d = Daemon::new(setup(NO_REMINDERS));
     std::fs::create_dir_all(d.path("state")).unwrap();
     std::fs::copy(
         root().join("tests/data/ledger-schema-3.db"),

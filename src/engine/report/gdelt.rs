@@ -78,7 +78,7 @@ fn layout(columns: usize) -> Option<Layout> {
 }
 
 /// The outcome of file line `line` (1-based, with its line end), or `None` for a blank line
-/// or the header row. With `text`, a row none of whose actors it wants gets no title and
+/// or the header row. With `need`, a row none of whose actors it wants gets no title and
 /// body.
 pub fn line(path: &Path, line: usize, bytes: &[u8], need: Option<&TextNeed>) -> Option<Row> {
     let mut bytes = bytes;
@@ -482,12 +482,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn body_holds_place_and_headline() {
-        let mut cols: Vec<String> = row61("KGZ", "TJK", "042", "20191024")
+    /// The columns of [`row61`], to be changed one by one.
+    fn cols61(country1: &str, country2: &str, code: &str, date: &str) -> Vec<String> {
+        row61(country1, country2, code, date)
             .split('\t')
             .map(String::from)
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn body_holds_place_and_headline() {
+        let mut cols = cols61("KGZ", "TJK", "042", "20191024");
         cols[53] = "Batken, Kyrgyzstan".into();
         cols[60] =
             "https://24.kg/english/284361_Kyrgyzstan_Tajikistan_agree_border_demarcation/".into();
@@ -511,10 +516,7 @@ mod tests {
     #[test]
     fn text_is_built_only_for_the_parties_that_need_it() {
         use crate::engine::report::party_code;
-        let mut cols: Vec<String> = row61("KGZ", "USA", "042", "20191024")
-            .split('\t')
-            .map(String::from)
-            .collect();
+        let mut cols = cols61("KGZ", "USA", "042", "20191024");
         cols[53] = "Batken, Kyrgyzstan".into();
         let text = cols.join("\t");
         let read = |need: &TextNeed| match line(Path::new("x.tsv"), 1, text.as_bytes(), Some(need))

@@ -51,11 +51,18 @@ impl TextNeed {
         TextNeed { parties }
     }
 
-    /// True when a report of these actor codes needs its text.
+    /// True when a report of these actors needs its text.
     pub fn wants(&self, actors: &[String]) -> bool {
-        actors
-            .iter()
-            .any(|a| self.parties.binary_search(&party_code(a)).is_ok())
+        actors.iter().any(|a| self.wants_code(party_code(a)))
+    }
+
+    /// True when a report of these actors ([`party_code`]s) needs its text.
+    pub fn wants_codes(&self, actor_codes: &[u32]) -> bool {
+        actor_codes.iter().any(|&code| self.wants_code(code))
+    }
+
+    fn wants_code(&self, code: u32) -> bool {
+        self.parties.binary_search(&code).is_ok()
     }
 }
 

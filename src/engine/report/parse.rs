@@ -148,7 +148,6 @@ pub fn read_from<S, T: Send>(
     map: &(dyn Fn(&mut S, Item) -> T + Sync),
     each: &mut dyn FnMut(T),
 ) {
-    let max_line = limits.max_line;
     let r = Reading {
         path,
         threads,
@@ -160,17 +159,17 @@ pub fn read_from<S, T: Send>(
         return r.read_format(format, reader, each);
     }
     let mut first = Vec::new();
-    let first_line = match read_line_bounded(&mut reader, &mut first, max_line) {
+    let first_line = match read_line_bounded(&mut reader, &mut first, r.limits.max_line) {
         Ok(line) => line,
         Err(e) => return r.refuse_file(Err(format!("read error in line 1: {e}")), each),
     };
     if let Line::TooLong(len) = first_line {
         // the first line is gone (never held): it is refused, and the rest read as usual
-        each(map(&mut init(), too_long(path, 1, len, max_line)));
+        each(map(&mut init(), too_long(path, 1, len, r.limits.max_line)));
         if format == Format::Markdown {
             return;
         }
-        let source = LineSource::new(reader, max_line, 1);
+        let source = LineSource::new(reader, r.limits.max_line, 1);
         let result = r.read_records(Records::Gdelt, source, each);
         return r.refuse_file(result, each);
     }
@@ -178,10 +177,10 @@ pub fn read_from<S, T: Send>(
         Detected::Dataset(header) => {
             let records = Records::Dataset(&header);
             let result = if header.dataset.is_csv() {
-                let source = CsvSource::new(reader, max_line, 1);
+                let source = CsvSource::new(reader, r.limits.max_line, 1);
                 r.read_records(records, source, each)
             } else {
-                let source = LineSource::new(reader, max_line, 1);
+                let source = LineSource::new(reader, r.limits.max_line, 1);
                 r.read_records(records, source, each)
             };
             r.refuse_file(result, each);
@@ -552,7 +551,6 @@ fn record_item(
     bytes: &[u8],
     limits: &Limits,
 ) -> Option<Item> {
-    let max_depth = limits.max_depth;
     match records {
         Records::Gdelt => {
             gdelt::line(path, n, bytes, limits.text.as_deref()).map(|row| match row {
@@ -561,7 +559,7 @@ fn record_item(
                 gdelt::Row::Skipped(r) => Item::Skipped(r),
             })
         }
-        Records::JsonLines => json_line_item(path, n, bytes, max_depth),
+        Records::JsonLines => json_line_item(path, n, bytes, limits.max_depth),
         Records::Dataset(h) if h.dataset.is_csv() => datasets::csv_row(h, path, n, bytes),
         Records::Dataset(h) => datasets::tsv_row(h, path, n, bytes),
     }
