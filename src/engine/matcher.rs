@@ -1,10 +1,12 @@
 //! Compiled evidence and breach matchers: every rule of a [`RuleSet`] is compiled once, so
 //! that each report is examined once for all commitments.
 //!
-//! All phrases of all rules go into one Aho-Corasick automaton; each matcher alternative is
-//! indexed by one "anchor" (a phrase, a CAMEO prefix, a topic or a kind) that any report it
-//! can hold for must have. A report therefore only visits the alternatives it could satisfy,
-//! and the cost per report grows with what it matches, not with the number of rules.
+//! All phrases of all rules go into one index by their first word (the few that begin with
+//! a sign into one Aho-Corasick automaton), so that a text is searched in one pass over its
+//! words; each matcher alternative is indexed by one "anchor" (a phrase, a CAMEO prefix, a
+//! topic or a kind) that any report it can hold for must have. A report therefore only
+//! visits the alternatives it could satisfy, and the cost per report grows with what it
+//! matches, not with the number of rules.
 
 use crate::engine::report::{Kind, Report, TextNeed, party_code};
 use crate::engine::rules::{FollowUp, Matcher, RuleSet};
@@ -101,13 +103,13 @@ struct Scope {
     min_strength: Kind,
 }
 
-/// One phrase of the rules. Its text up to its first stem (`*`) is what the automaton
-/// looks for; the rest is checked where the automaton found the start.
+/// One phrase of the rules. Its text up to its first stem (`*`) is what the search looks
+/// for; the rest is checked where the search found the start.
 #[derive(Debug)]
 struct Phrase {
     /// As the rule wrote it (normalized), for `explain`.
     text: String,
-    /// What the automaton searches: the text before the first `*`.
+    /// What the search looks for: the text before the first `*`.
     head: String,
     /// The parts after each `*`: at a stem the word goes on (any word characters), then the
     /// part must follow. Empty for a phrase without stems.
@@ -131,7 +133,7 @@ impl Phrase {
         }
     }
 
-    /// Where the phrase, whose head the automaton found ending at byte `end`, ends when it
+    /// Where the phrase, whose head the search found ending at byte `end`, ends when it
     /// goes on as the rule says, with a word boundary after it where one is needed.
     fn continues(&self, haystack: &str, end: usize) -> Option<usize> {
         let mut at = end;
@@ -184,7 +186,10 @@ pub fn find_phrase(phrase: &str, text: &str) -> Option<String> {
 /// All rules, compiled for one pass per report.
 #[derive(Debug)]
 pub struct CompiledRules {
-    automaton: Option<AhoCorasick>,
+    /// The phrases that begin with a word, by that word.
+    words: WordIndex,
+    /// The other phrases (those that begin with a sign), and their ids.
+    automaton: Option<(AhoCorasick, Vec<u32>)>,
     phrases: Vec<Phrase>,
     alternatives: Vec<Alternative>,
     scopes: Vec<Scope>,
@@ -284,6 +289,40 @@ impl PhraseAnchors {
             _ => parties[i - 1].1,
         };
         &self.alts[start as usize..parties[i].1 as usize]
+    }
+}
+
+/// The phrases that begin with a word, by that word: a phrase can only be found where a
+/// word of the text begins, and then only if that word is its first word (or, for a
+/// phrase whose first word is a stem, begins with the stem). One look-up per word of the
+/// text replaces a search over every character.
+#[derive(Debug, Default)]
+struct WordIndex {
+    /// Phrases whose first word is followed by a sign, a space or nothing, by that word.
+    exact: HashMap<Box<str>, Vec<u32>, FnvBuild>,
+    /// Phrases whose first word is a stem, by the stem.
+    stems: HashMap<Box<str>, Vec<u32>, FnvBuild>,
+    /// The byte lengths of the stems, each once.
+    stem_lengths: Vec<usize>,
+}
+
+impl WordIndex {
+    fn new(phrases: &[Phrase]) -> WordIndex {
+        let mut index = WordIndex::default();
+        for (id, p) in phrases.iter().enumerate().filter(|(_, p)| p.word_start) {
+            let first = p.head.find(|c: char| !is_word(c)).unwrap_or(p.head.len());
+            let word: Box<str> = p.head[..first].into();
+            if first == p.head.len() && !p.rest.is_empty() {
+                if !index.stem_lengths.contains(&first) {
+                    index.stem_lengths.push(first);
+                }
+                index.stems.entry(word).or_default().push(id as u32);
+            } else {
+                index.exact.entry(word).or_default().push(id as u32);
+            }
+        }
+        index.stem_lengths.sort_unstable();
+        index
     }
 }
 
@@ -490,19 +529,22 @@ impl CompiledRules {
             list.sort_unstable();
             list.dedup();
         }
-        let automaton = if phrases.is_empty() {
+        let words = WordIndex::new(&phrases);
+        let signs: Vec<u32> = (0..phrases.len() as u32)
+            .filter(|&p| !phrases[p as usize].word_start)
+            .collect();
+        let automaton = if signs.is_empty() {
             None
         } else {
-            // The crate picks the automaton: a DFA for few phrases, a contiguous NFA for many
-            // (measured as fast here, with far less memory).
             let built = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .ascii_case_insensitive(true)
-                .build(phrases.iter().map(|p| p.head.as_str()))
-                .map_err(|e| format!("cannot compile the {} rule phrases: {e}", phrases.len()))?;
-            Some(built)
+                .build(signs.iter().map(|&p| phrases[p as usize].head.as_str()))
+                .map_err(|e| format!("cannot compile the {} rule phrases: {e}", signs.len()))?;
+            Some((built, signs))
         };
         Ok(CompiledRules {
+            words,
             automaton,
             phrases,
             alternatives,
@@ -532,6 +574,11 @@ impl CompiledRules {
     /// evidence, talk or breach for, within that commitment's actor scope.
     pub fn match_report(&self, report: &Report, scratch: &mut Scratch) -> Vec<Hit> {
         self.candidates(report, scratch);
+        self.hits(report, scratch)
+    }
+
+    /// The hits of the commitments `settle` left in `scratch.touched`.
+    fn hits(&self, report: &Report, scratch: &Scratch) -> Vec<Hit> {
         scratch
             .touched
             .iter()
@@ -585,8 +632,16 @@ impl CompiledRules {
     /// Fills `scratch.found` with the phrases present, `scratch.candidates` with the
     /// alternatives visited, and `scratch.touched`, `roles` and `scope_mask` with the
     /// in-scope commitments whose evidence (role 1) or breach (role 2) alternatives hold.
-    #[allow(clippy::too_many_lines)] // the hot loop, kept whole; reworked with the matcher (issue 18)
     fn candidates(&self, report: &Report, scratch: &mut Scratch) {
+        self.search(report, scratch);
+        self.visit(report, scratch);
+        self.settle(report, scratch);
+    }
+
+    /// Starts a report: a new stamp, the report's actors as party codes and CAMEO prefix
+    /// keys, and the phrases found in its title and body (`scratch.found`, in the order
+    /// found, and `phrase_seen`).
+    fn search(&self, report: &Report, scratch: &mut Scratch) {
         scratch.stamp = scratch.stamp.wrapping_add(1);
         if scratch.stamp == 0 {
             scratch.phrase_seen.fill(0);
@@ -601,49 +656,96 @@ impl CompiledRules {
         scratch.roles.resize(self.scopes.len(), 0);
         scratch.found.clear();
         scratch.candidates.clear();
-        let stamp = scratch.stamp;
         scratch.actor_codes.clear();
         scratch
             .actor_codes
             .extend(report.actors.iter().map(|a| party_code(a)));
-        if let Some(ac) = &self.automaton
-            && self.text_parties.wants_codes(&scratch.actor_codes)
-        {
-            for text in [&report.title, &report.body] {
-                if text.is_empty() {
-                    continue;
+        scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
+        if self.phrases.is_empty() || !self.text_parties.wants_codes(&scratch.actor_codes) {
+            return;
+        }
+        for text in [&report.title, &report.body] {
+            if text.is_empty() {
+                continue;
+            }
+            // Plain ASCII text with single spaces only needs lower-casing; anything else is
+            // normalized.
+            let mut hay = std::mem::take(&mut scratch.text);
+            if is_plain(text) {
+                hay.clear();
+                hay.push_str(text);
+                hay.make_ascii_lowercase();
+            } else {
+                normalize(text, &mut hay);
+            }
+            self.find_words(&hay, scratch);
+            if let Some((ac, ids)) = &self.automaton {
+                for m in ac.find_overlapping_iter(hay.as_str()) {
+                    let id = ids[m.pattern().as_usize()];
+                    self.found_at(&hay, m.start(), id, scratch);
                 }
-                let mut norm = std::mem::take(&mut scratch.text);
-                // Plain ASCII text with single spaces is matched as it is: the automaton is
-                // ASCII case-insensitive. Anything else is normalized first.
-                let haystack: &str = if is_plain(text) {
-                    text
-                } else {
-                    normalize(text, &mut norm);
-                    &norm
-                };
-                for m in ac.find_overlapping_iter(haystack) {
-                    let id = m.pattern().as_u32();
-                    if scratch.phrase_seen[id as usize] == stamp {
-                        continue;
-                    }
-                    let p = &self.phrases[id as usize];
-                    if p.starts_at(haystack, m.start()) && p.continues(haystack, m.end()).is_some()
-                    {
-                        scratch.phrase_seen[id as usize] = stamp;
-                        scratch.found.push(id);
+            }
+            scratch.text = hay;
+        }
+    }
+
+    /// Finds the phrases that begin with a word in `hay` (normalized), word by word.
+    fn find_words(&self, hay: &str, scratch: &mut Scratch) {
+        let mut chars = hay.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
+            if !is_word(c) {
+                continue;
+            }
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, d)) = chars.peek() {
+                if !is_word(d) {
+                    break;
+                }
+                end = i + d.len_utf8();
+                chars.next();
+            }
+            let word = &hay[start..end];
+            if let Some(ids) = self.words.exact.get(word) {
+                for &id in ids {
+                    self.found_at(hay, start, id, scratch);
+                }
+            }
+            for &len in &self.words.stem_lengths {
+                if let Some(ids) = word.get(..len).and_then(|w| self.words.stems.get(w)) {
+                    for &id in ids {
+                        self.found_at(hay, start, id, scratch);
                     }
                 }
-                scratch.text = norm;
             }
         }
+    }
+
+    /// Notes phrase `id` as found when it occurs in `hay` at byte `start`.
+    fn found_at(&self, hay: &str, start: usize, id: u32, scratch: &mut Scratch) {
+        if scratch.phrase_seen[id as usize] == scratch.stamp {
+            return;
+        }
+        let p = &self.phrases[id as usize];
+        let end = start + p.head.len();
+        if hay.as_bytes().get(start..end) == Some(p.head.as_bytes())
+            && p.starts_at(hay, start)
+            && p.continues(hay, end).is_some()
+        {
+            scratch.phrase_seen[id as usize] = scratch.stamp;
+            scratch.found.push(id);
+        }
+    }
+
+    /// Lists in `scratch.candidates` the alternatives anchored by what the report has: a
+    /// phrase found, a CAMEO prefix, its kind or a topic (keyed by its actors).
+    fn visit(&self, report: &Report, scratch: &mut Scratch) {
+        let stamp = scratch.stamp;
         let visit = |alt: u32, scratch: &mut Scratch| {
             if scratch.alt_seen[alt as usize] != stamp {
                 scratch.alt_seen[alt as usize] = stamp;
                 scratch.candidates.push(alt);
             }
         };
-        scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
         for i in 0..scratch.found.len() {
             let phrase = scratch.found[i] as usize;
             for a in 0..scratch.actor_codes.len() {
@@ -676,6 +778,12 @@ impl CompiledRules {
                 }
             }
         }
+    }
+
+    /// Checks the candidates: fills `scratch.touched`, `roles` and `scope_mask` with the
+    /// in-scope commitments whose evidence or breach alternatives hold.
+    fn settle(&self, report: &Report, scratch: &mut Scratch) {
+        let stamp = scratch.stamp;
         scratch.touched.clear();
         for i in 0..scratch.candidates.len() {
             let a = scratch.candidates[i] as usize;
@@ -801,6 +909,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::engine::rules::load_str;
     use chrono::NaiveDate;
+    use proptest::prelude::*;
     use std::path::Path;
 
     /// A one-agreement rule set (parties KGZ and TJK) with the given commitment blocks.
@@ -925,6 +1034,93 @@ pub(crate) mod tests {
                 crate::engine::rules::load_str(std::path::Path::new("r.toml"), &text).unwrap_err();
             assert!(e[0].message.contains('*'), "{bad}: {e:?}");
             assert_eq!(e[0].line, 11, "{bad}");
+        }
+    }
+
+    /// Phrases of a few words from a small vocabulary (with stems, signs and non-ASCII
+    /// letters), and texts of the same words in any case, spacing and punctuation.
+    fn arb_phrase() -> impl Strategy<Value = String> {
+        let word = prop::sample::select(vec![
+            "border", "bord", "talks", "u.s.", "a", "ab", "ош", "Ош", "démarc", "x_y", "1999",
+        ]);
+        let stem = prop::bool::weighted(0.3);
+        prop::collection::vec((word, stem), 1..3).prop_map(|words| {
+            let last = words.len() - 1;
+            let mut out = String::new();
+            for (i, (w, stem)) in words.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push_str(w);
+                // a stem ends a word of two word characters or more
+                if stem && (i == last) && w.chars().count() >= 2 && w.chars().all(is_word) {
+                    out.push('*');
+                }
+            }
+            out
+        })
+    }
+
+    fn arb_text() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "border",
+            "BORDERS",
+            "bord",
+            "talks",
+            "U.S.",
+            "u.s.a",
+            "a",
+            "ab",
+            "abc",
+            "ОШ",
+            "ош",
+            "Démarcation",
+            "x_y",
+            "1999",
+            " ",
+            "  ",
+            "\n",
+            ", ",
+            "-",
+            ".",
+            "é",
+        ]);
+        prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The one-pass search (phrases looked up by the words of the text) finds exactly
+        /// the phrases that a search for each phrase alone finds.
+        #[test]
+        fn one_pass_search_finds_what_each_phrase_alone_finds(
+            phrases in prop::collection::vec(arb_phrase(), 1..6),
+            text in arb_text(),
+        ) {
+            let list: Vec<String> = phrases.iter().map(|p| format!("{p:?}")).collect();
+            let set = rules(&format!(
+                "[[commitment]]\nid = \"c\"\ntitle = \"C\"\nwindow = \"1y\"\n\
+                 [[commitment.evidence]]\nkeywords = [{}]\n",
+                list.join(", ")
+            ));
+            let compiled = CompiledRules::new(&set).unwrap();
+            let r = report(Kind::Action, &["KGZ", "TJK"], None, &text, "");
+            let mut scratch = Scratch::default();
+            compiled.search(&r, &mut scratch);
+            let mut found: Vec<&str> = scratch
+                .found
+                .iter()
+                .map(|&p| compiled.phrases[p as usize].text.as_str())
+                .collect();
+            found.sort_unstable();
+            let mut alone: Vec<&str> = compiled
+                .phrases
+                .iter()
+                .map(|p| p.text.as_str())
+                .filter(|p| find_phrase(p, &text).is_some())
+                .collect();
+            alone.sort_unstable();
+            prop_assert_eq!(found, alone, "text {:?}", text);
         }
     }
 
