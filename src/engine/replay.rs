@@ -106,12 +106,17 @@ const DENSE_BUDGET: usize = 256 << 20;
 /// One commitment's counts: its series, and the hits not yet counted into them (appended
 /// in a batch, so that adding a hit touches only the batch's end; a full batch is counted
 /// into the series at once, each series' memory then near at hand).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Commitment {
     series: Vec<Series>,
-    /// (day, class, party mask, +1 or -1).
-    batch: Vec<(u32, Class, u64, i32)>,
+    /// The series of each class with party mask 0 (by [`class_bits`]), or `u32::MAX`.
+    plain: [u32; 3],
+    /// (day, series index, with [`TAKE_BACK`] set for a report taken back): 8 bytes a hit.
+    batch: Vec<(u32, u32)>,
 }
+
+/// Marks a batch entry that takes a report back.
+const TAKE_BACK: u32 = 1 << 31;
 
 /// Hits a commitment holds before it counts them into its series.
 const BATCH: usize = 4096;
@@ -215,30 +220,50 @@ impl Days {
 }
 
 impl Commitment {
+    fn new() -> Commitment {
+        Commitment {
+            series: Vec::new(),
+            plain: [u32::MAX; 3],
+            batch: Vec::new(),
+        }
+    }
+
+    /// The index of the series of `class` and `parties`, made when it is new.
+    fn series_index(&mut self, class: Class, parties: u64) -> u32 {
+        let found = if parties == 0 {
+            self.plain[class_bits(class) as usize]
+        } else {
+            self.series
+                .iter()
+                .position(|s| s.class == class && s.parties == parties)
+                .map_or(u32::MAX, |i| i as u32)
+        };
+        if found != u32::MAX {
+            return found;
+        }
+        let index = self.series.len() as u32;
+        self.series.push(Series {
+            class,
+            parties,
+            days: Days::Sparse {
+                cells: Vec::new(),
+                pending: Vec::new(),
+            },
+        });
+        if parties == 0 {
+            self.plain[class_bits(class) as usize] = index;
+        }
+        index
+    }
+
     /// Counts the batch into the series (a new series is counted per day while the
     /// budget lasts).
     fn count_batch(&mut self, first: u32, last: u32, budget: &mut usize) {
-        for (day, class, parties, delta) in self.batch.drain(..) {
-            let series = &mut self.series;
-            let s = match series
-                .iter()
-                .position(|s| s.class == class && s.parties == parties)
-            {
-                Some(i) => &mut series[i],
-                None => {
-                    series.push(Series {
-                        class,
-                        parties,
-                        days: Days::Sparse {
-                            cells: Vec::new(),
-                            pending: Vec::new(),
-                        },
-                    });
-                    let i = series.len() - 1;
-                    &mut series[i]
-                }
-            };
-            s.days.add(day, delta, first, last, budget);
+        for (day, series) in self.batch.drain(..) {
+            let delta = if series & TAKE_BACK == 0 { 1 } else { -1 };
+            if let Some(s) = self.series.get_mut((series & !TAKE_BACK) as usize) {
+                s.days.add(day, delta, first, last, budget);
+            }
         }
     }
 }
@@ -253,7 +278,7 @@ impl Tally {
             .map(|(starts, each)| (day_number(starts), last, each))
             .collect();
         Tally {
-            per_commitment: (0..scopes.len()).map(|_| Commitment::default()).collect(),
+            per_commitment: (0..scopes.len()).map(|_| Commitment::new()).collect(),
             scopes,
             as_of,
             dense_budget: DENSE_BUDGET,
@@ -266,6 +291,7 @@ impl Tally {
             return;
         }
         let day = day_number(date);
+        let take_back = if sign < 0 { TAKE_BACK } else { 0 };
         for h in hits {
             let c = h.commitment as usize;
             let (Some(commitment), Some(&(first, last, each))) =
@@ -277,7 +303,8 @@ impl Tally {
                 continue;
             }
             let parties = if each { h.parties } else { 0 };
-            commitment.batch.push((day, h.class, parties, sign));
+            let series = commitment.series_index(h.class, parties);
+            commitment.batch.push((day, series | take_back));
             if commitment.batch.len() >= BATCH {
                 commitment.count_batch(first, last, &mut self.dense_budget);
             }
