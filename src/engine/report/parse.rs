@@ -522,7 +522,7 @@ fn read_line_bounded(
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 fn read_error(line: usize, e: std::io::Error) -> String {
