@@ -197,8 +197,9 @@ pub struct CompiledRules {
     /// `alternatives[i].commitment`, kept dense for the candidate loop.
     alt_commitment: Vec<u32>,
     /// Per alternative, for the candidate loop: its role (1 evidence, 2 breach), and
-    /// [`SUFFICIENT`] when any of its phrases alone makes it hold (it has `keywords` and no
-    /// other field, so that being visited through a phrase found means it holds).
+    /// [`SUFFICIENT`] when what it is anchored by alone makes it hold (it has only
+    /// `keywords`, only `cameo`, only `topics` or only `kinds`, so that being visited means
+    /// it holds).
     alt_flags: Vec<u8>,
     /// Per phrase, the alternatives it anchors as (party, alternative), sorted: keyed by
     /// party like the structural anchors, so that a report visits only the alternatives
@@ -416,13 +417,22 @@ impl Alternative {
             Role::Evidence => 1,
             Role::Breach => 2,
         };
-        let sufficient = !self.any.is_empty()
-            && self.all.is_empty()
-            && self.none.is_empty()
-            && self.cameo.is_empty()
-            && self.kinds == 0
-            && self.topics.is_empty()
-            && self.all_topics.is_empty();
+        // The fields it has, one bit each: an alternative with only the field it is
+        // anchored by (the first of these it has) holds whenever it is visited.
+        let fields = [
+            !self.any.is_empty(),
+            !self.all.is_empty(),
+            !self.none.is_empty(),
+            !self.cameo.is_empty(),
+            !self.topics.is_empty(),
+            !self.all_topics.is_empty(),
+            self.kinds != 0,
+        ]
+        .iter()
+        .enumerate()
+        .fold(0u8, |acc, (i, &has)| acc | (u8::from(has) << i));
+        // keywords alone, cameo alone, topics alone, kinds alone
+        let sufficient = matches!(fields, 0b000_0001 | 0b000_1000 | 0b001_0000 | 0b100_0000);
         if sufficient { role | SUFFICIENT } else { role }
     }
 }
@@ -1121,6 +1131,172 @@ pub(crate) mod tests {
                 .collect();
             alone.sort_unstable();
             prop_assert_eq!(found, alone, "text {:?}", text);
+        }
+    }
+
+    /// One alternative: keywords, all_keywords, not_keywords, cameo, kinds, topics, all_topics.
+    type AltSpec = [Vec<&'static str>; 7];
+
+    fn arb_alternative() -> impl Strategy<Value = AltSpec> {
+        let phrases = || prop::collection::vec(arb_phrase_word(), 0..3);
+        let cameo = prop::collection::vec(
+            prop::sample::select(vec!["01", "19", "190", "1901", "04", "042"]),
+            0..3,
+        );
+        let kinds = prop::collection::vec(
+            prop::sample::select(Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
+            0..3,
+        );
+        let topics = || prop::collection::vec(prop::sample::select(vec!["Border", "water"]), 0..2);
+        (
+            phrases(),
+            phrases(),
+            phrases(),
+            cameo,
+            kinds,
+            topics(),
+            topics(),
+        )
+            .prop_map(|(any, all, none, cameo, kinds, topics, all_topics)| {
+                let mut alt = [any, all, none, cameo, kinds, topics, all_topics];
+                for list in &mut alt {
+                    list.sort_unstable();
+                    list.dedup();
+                }
+                if alt.iter().all(Vec::is_empty) {
+                    alt[0].push("border");
+                }
+                alt
+            })
+    }
+
+    fn arb_phrase_word() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "border",
+            "bord*",
+            "talks",
+            "u.s.",
+            "ош",
+            "border talks",
+        ])
+    }
+
+    /// (follow_up_by, min_strength, evidence, breach) of one commitment.
+    fn arb_commitment() -> impl Strategy<Value = (&'static str, Kind, Vec<AltSpec>, Vec<AltSpec>)> {
+        (
+            prop::sample::select(vec!["any", "joint", "each"]),
+            // incident is the weakest kind, not a strength to reach
+            prop::sample::select(
+                Kind::ALL
+                    .into_iter()
+                    .filter(|&k| k != Kind::Incident)
+                    .collect::<Vec<_>>(),
+            ),
+            prop::collection::vec(arb_alternative(), 1..3),
+            prop::collection::vec(arb_alternative(), 0..2),
+        )
+    }
+
+    fn alternative_toml(block: &str, alt: &AltSpec) -> String {
+        let names = [
+            "keywords",
+            "all_keywords",
+            "not_keywords",
+            "cameo",
+            "kinds",
+            "topics",
+            "all_topics",
+        ];
+        let mut out = format!("[[commitment.{block}]]\n");
+        for (name, list) in names.iter().zip(alt) {
+            if !list.is_empty() {
+                let quoted: Vec<String> = list.iter().map(|v| format!("{v:?}")).collect();
+                out.push_str(&format!("{name} = [{}]\n", quoted.join(", ")));
+            }
+        }
+        out
+    }
+
+    /// The documented semantics of one alternative, field by field, each phrase searched
+    /// for alone: the oracle the compiled matcher is checked against.
+    fn naive_holds(alt: &AltSpec, r: &Report) -> bool {
+        let found = |p: &&str| {
+            find_phrase(p, &r.title)
+                .or_else(|| find_phrase(p, &r.body))
+                .is_some()
+        };
+        let code = r.cameo.as_deref().unwrap_or("");
+        let topic = |t: &&str| r.topics.iter().any(|x| x.eq_ignore_ascii_case(t));
+        let [any, all, none, cameo, kinds, topics, all_topics] = alt;
+        (any.is_empty() || any.iter().any(found))
+            && all.iter().all(found)
+            && !none.iter().any(found)
+            && (cameo.is_empty() || cameo.iter().any(|c| code.starts_with(c)))
+            && (kinds.is_empty() || kinds.contains(&r.kind.as_str()))
+            && (topics.is_empty() || topics.iter().any(topic))
+            && all_topics.iter().all(topic)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// The compiled matcher (one pass, anchors, alternatives that hold by their anchor
+        /// alone) classifies every report as the field-by-field semantics say.
+        #[test]
+        fn the_matcher_agrees_with_the_semantics_field_by_field(
+            commitments in prop::collection::vec(arb_commitment(), 1..5),
+            reports in prop::collection::vec((
+                prop::sample::select(Kind::ALL.to_vec()),
+                prop::sample::select(vec![vec!["KGZ"], vec!["TJK"], vec!["KGZ", "TJK"], vec!["UZB"], vec!["TJK", "UZB"]]),
+                prop::sample::select(vec![None, Some("0101"), Some("190"), Some("1901"), Some("04"), Some("0421")]),
+                arb_text(),
+                arb_text(),
+                prop::collection::vec(prop::sample::select(vec!["border", "Water", "x"]), 0..3),
+            ), 1..8),
+        ) {
+            let mut text = String::new();
+            for (i, (follow, strength, evidence, breach)) in commitments.iter().enumerate() {
+                text.push_str(&format!(
+                    "[[commitment]]\nid = \"c{i}\"\ntitle = \"C\"\nwindow = \"1y\"\nfollow_up_by = \"{follow}\"\nmin_strength = \"{}\"\n",
+                    strength.as_str()
+                ));
+                for alt in evidence {
+                    text.push_str(&alternative_toml("evidence", alt));
+                }
+                for alt in breach {
+                    text.push_str(&alternative_toml("breach", alt));
+                }
+            }
+            let set = rules(&text);
+            let compiled = CompiledRules::new(&set).unwrap();
+            let mut scratch = Scratch::default();
+            for (kind, actors, cameo, title, body, topics) in reports {
+                let mut r = report(kind, &actors, cameo, &title, &body);
+                r.topics = topics.iter().map(|t| t.to_string()).collect();
+                let mut got: Vec<(u32, Class, u64)> = compiled
+                    .match_report(&r, &mut scratch)
+                    .into_iter()
+                    .map(|h| (h.commitment, h.class, h.parties))
+                    .collect();
+                got.sort_unstable();
+                let mut want = Vec::new();
+                for (i, (follow, strength, evidence, breach)) in commitments.iter().enumerate() {
+                    let mask = u64::from(actors.contains(&"KGZ")) | u64::from(actors.contains(&"TJK")) << 1;
+                    let in_scope = if *follow == "joint" { mask == 0b11 } else { mask != 0 };
+                    let class = if breach.iter().any(|a| naive_holds(a, &r)) {
+                        Class::Breach
+                    } else if !evidence.iter().any(|a| naive_holds(a, &r)) {
+                        continue;
+                    } else if r.kind >= *strength {
+                        Class::Evidence
+                    } else {
+                        Class::Talk
+                    };
+                    if in_scope {
+                        want.push((i as u32, class, mask));
+                    }
+                }
+                prop_assert_eq!(got, want, "report {:?}\nrules {}", r, text);
+            }
         }
     }
 
