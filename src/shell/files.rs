@@ -33,8 +33,9 @@ pub struct ReadOptions {
     pub max_records: Option<usize>,
     /// Deepest nesting of JSON arrays and objects; deeper records are refused unparsed.
     pub max_json_depth: Option<usize>,
-    /// Only the reports of these parties need a title and body (see [`TextNeed`]); for a
-    /// caller that only matches what it reads.
+    /// Only the reports of these parties need a title and body (see [`TextNeed`]), and no
+    /// report needs what is only shown (a GDELT row's source and address); for a caller
+    /// that only matches what it reads.
     pub text_need: Option<Arc<TextNeed>>,
 }
 

@@ -78,8 +78,8 @@ fn layout(columns: usize) -> Option<Layout> {
 }
 
 /// The outcome of file line `line` (1-based, with its line end), or `None` for a blank line
-/// or the header row. With `need`, a row none of whose actors it wants gets no title and
-/// body.
+/// or the header row. With `need` (the reader feeds a matcher only), a row gets no source
+/// and address, and one none of whose actors it wants no title and body either.
 pub fn line(path: &Path, line: usize, bytes: &[u8], need: Option<&TextNeed>) -> Option<Row> {
     let mut bytes = bytes;
     if line == 1 {
@@ -164,8 +164,9 @@ fn row(path: &Path, line: usize, text: &str, need: Option<&TextNeed>) -> Row {
         title,
         body,
         topics: Vec::new(),
-        source: Some(layout.version.to_string()),
-        url: url.map(str::to_string),
+        // a reader for a matcher only (`need`) leaves out what is only shown
+        source: need.is_none().then(|| layout.version.to_string()),
+        url: url.filter(|_| need.is_none()).map(str::to_string),
         reported,
     })
 }
@@ -536,9 +537,23 @@ mod tests {
         assert_eq!((other.title.as_str(), other.body.as_str()), ("", ""));
         // everything but the text is read as before
         assert_eq!(
-            (other.id, other.date, other.actors, other.cameo, other.kind),
-            (kgz.id, kgz.date, kgz.actors, kgz.cameo, kgz.kind)
+            (
+                &other.id,
+                other.date,
+                &other.actors,
+                &other.cameo,
+                other.kind
+            ),
+            (&kgz.id, kgz.date, &kgz.actors, &kgz.cameo, kgz.kind)
         );
+        // what is only shown is left out for a matcher, and read without one
+        assert_eq!((&kgz.source, &kgz.url), (&None, &None));
+        let Some(Row::Report(shown)) = line(Path::new("x.tsv"), 1, text.as_bytes(), None) else {
+            panic!("not a report");
+        };
+        assert_eq!(shown.source.as_deref(), Some("GDELT 2.0"));
+        assert!(shown.url.is_some());
+        assert_eq!((shown.title, shown.body), (kgz.title, kgz.body));
     }
 
     #[test]

@@ -75,7 +75,8 @@ pub struct Limits {
     pub max_line: usize,
     /// Deepest nesting of JSON arrays and objects.
     pub max_depth: usize,
-    /// When given, GDELT rows none of whose actors it wants get no title and body.
+    /// When given (the reports only go to a matcher), GDELT rows get no source and
+    /// address, and those none of whose actors it wants no title and body.
     pub text: Option<Arc<TextNeed>>,
 }
 
