@@ -205,7 +205,7 @@ pub struct CompiledRules {
     /// party like the structural anchors, so that a report visits only the alternatives
     /// of commitments its actors can be in scope for.
     by_phrase: PhraseAnchors,
-    by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild>,
+    by_anchor: HashMap<(Anchor, u64), Vec<u32>, FnvBuild>,
     by_topic: HashMap<String, Vec<u32>, FnvBuild>,
     /// The parties (sorted) of every commitment with a phrase in any alternative: a
     /// report none of whose actors is one of them cannot be in scope of a commitment whose
@@ -242,7 +242,7 @@ type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 struct PhraseAnchors {
     starts: Vec<u32>,
     /// (party, end in `alts`).
-    parties: Vec<(u32, u32)>,
+    parties: Vec<(u64, u32)>,
     alts: Vec<u32>,
     /// Per phrase, where its alternatives start in `alts`.
     first_alt: Vec<u32>,
@@ -250,7 +250,7 @@ struct PhraseAnchors {
 
 impl PhraseAnchors {
     /// From per-phrase lists of (party, alternative), each sorted.
-    fn new(lists: Vec<Vec<(u32, u32)>>) -> PhraseAnchors {
+    fn new(lists: Vec<Vec<(u64, u32)>>) -> PhraseAnchors {
         let mut out = PhraseAnchors::default();
         for list in lists {
             let first = out.parties.len();
@@ -271,7 +271,7 @@ impl PhraseAnchors {
     }
 
     /// The alternatives phrase `p` anchors for `party`.
-    fn get(&self, p: usize, party: u32) -> &[u32] {
+    fn get(&self, p: usize, party: u64) -> &[u32] {
         let (Some(&from), Some(&to)) = (self.starts.get(p), self.starts.get(p + 1)) else {
             return &[];
         };
@@ -337,6 +337,8 @@ pub struct Scratch {
     candidates: Vec<u32>,
     cameo_keys: [Option<u16>; 3],
     actor_codes: Vec<u32>,
+    /// The report's [`party_key`]s: each actor, and each pair of actors.
+    actor_keys: Vec<u64>,
     scope_stamp: Vec<u32>,
     scope_mask: Vec<u64>,
     roles: Vec<u8>,
@@ -484,26 +486,22 @@ impl CompiledRules {
         let text_parties = text_parties(&alternatives, &scopes, &party_pool);
         let alt_flags: Vec<u8> = alternatives.iter().map(Alternative::flags).collect();
         let mut by_phrase = vec![Vec::new(); phrases.len()];
-        let mut by_anchor: HashMap<(Anchor, u32), Vec<u32>, FnvBuild> = HashMap::default();
+        let mut by_anchor: HashMap<(Anchor, u64), Vec<u32>, FnvBuild> = HashMap::default();
         let mut by_topic: HashMap<String, Vec<u32>, FnvBuild> = HashMap::default();
         for (i, alt) in alternatives.iter().enumerate() {
             let i = i as u32;
-            // Structural anchors are also keyed by party, so that a report only visits the
-            // alternatives of commitments it can be in scope for: for a joint commitment one
-            // party suffices (all must be present), otherwise any of them.
+            // Anchors are also keyed by party, so that a report only visits the
+            // alternatives of commitments it can be in scope for.
             let scope: &Scope = &scopes[alt.commitment as usize];
             let all = &party_pool[scope.first as usize..(scope.first + scope.count) as usize];
-            let parties = match scope.follow_up {
-                FollowUp::Joint => &all[..1.min(all.len())],
-                FollowUp::Any | FollowUp::Each => all,
-            };
+            let parties = scope_keys(scope.follow_up, all);
             let mut anchor = |a: Anchor| {
-                for &party in parties {
+                for &party in &parties {
                     by_anchor.entry((a, party)).or_default().push(i);
                 }
             };
             let mut phrase_anchor = |p: u32| {
-                let list: &mut Vec<(u32, u32)> = &mut by_phrase[p as usize];
+                let list: &mut Vec<(u64, u32)> = &mut by_phrase[p as usize];
                 list.extend(parties.iter().map(|&party| (party, i)));
             };
             if !alt.any.is_empty() {
@@ -670,6 +668,7 @@ impl CompiledRules {
         scratch
             .actor_codes
             .extend(report.actors.iter().map(|a| party_code(a)));
+        actor_keys(&scratch.actor_codes, &mut scratch.actor_keys);
         scratch.cameo_keys = cameo_prefix_keys(report.cameo.as_deref());
         if self.phrases.is_empty() || !self.text_parties.wants_codes(&scratch.actor_codes) {
             return;
@@ -758,8 +757,8 @@ impl CompiledRules {
         };
         for i in 0..scratch.found.len() {
             let phrase = scratch.found[i] as usize;
-            for a in 0..scratch.actor_codes.len() {
-                for &alt in self.by_phrase.get(phrase, scratch.actor_codes[a]) {
+            for a in 0..scratch.actor_keys.len() {
+                for &alt in self.by_phrase.get(phrase, scratch.actor_keys[a]) {
                     visit(alt, scratch);
                 }
             }
@@ -771,8 +770,8 @@ impl CompiledRules {
             .map(|&k| Anchor::Cameo(k))
             .chain([Anchor::Kind(report.kind), Anchor::Always]);
         for anchor in anchors {
-            for i in 0..scratch.actor_codes.len() {
-                if let Some(list) = self.by_anchor.get(&(anchor, scratch.actor_codes[i])) {
+            for i in 0..scratch.actor_keys.len() {
+                if let Some(list) = self.by_anchor.get(&(anchor, scratch.actor_keys[i])) {
                     for &alt in list {
                         visit(alt, scratch);
                     }
@@ -878,6 +877,46 @@ fn compile_alternative(
 pub fn topics_hold(any: &[String], all: &[String], report: &[String]) -> bool {
     let has = |t: &String| report.iter().any(|r| r.to_lowercase() == *t);
     (any.is_empty() || any.iter().any(has)) && all.iter().all(has)
+}
+
+/// A party code as an anchor key: one party, or an unordered pair of parties.
+fn party_key(a: u32, b: Option<u32>) -> u64 {
+    match b {
+        None => u64::from(a),
+        Some(b) => 1 << 63 | u64::from(a.min(b)) << 32 | u64::from(a.max(b)),
+    }
+}
+
+/// The keys a commitment's alternatives are anchored under: each party, when one of them
+/// brings a report in scope; the first two (distinct) parties as a pair, for a joint
+/// commitment (a report in its scope names both), so that a report of one of them alone
+/// does not visit it.
+fn scope_keys(follow_up: FollowUp, parties: &[u32]) -> Vec<u64> {
+    match follow_up {
+        FollowUp::Any | FollowUp::Each => parties.iter().map(|&p| party_key(p, None)).collect(),
+        FollowUp::Joint => {
+            let first = parties.first().copied();
+            let second = parties.iter().copied().find(|&p| Some(p) != first);
+            match (first, second) {
+                (Some(a), Some(b)) => vec![party_key(a, Some(b))],
+                (Some(a), None) => vec![party_key(a, None)],
+                (None, _) => Vec::new(),
+            }
+        }
+    }
+}
+
+/// A report's anchor keys: each actor, and each pair of distinct actors.
+fn actor_keys(actors: &[u32], out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(actors.iter().map(|&a| party_key(a, None)));
+    for (i, &a) in actors.iter().enumerate() {
+        for &b in &actors[i + 1..] {
+            if a != b {
+                out.push(party_key(a, Some(b)));
+            }
+        }
+    }
 }
 
 /// The party mask of a report (its actors as party codes) for a commitment, or `None` when it is out of actor scope.
@@ -1181,9 +1220,21 @@ pub(crate) mod tests {
         ])
     }
 
-    /// (follow_up_by, min_strength, evidence, breach) of one commitment.
-    fn arb_commitment() -> impl Strategy<Value = (&'static str, Kind, Vec<AltSpec>, Vec<AltSpec>)> {
+    /// One commitment: its parties, follow_up_by, min_strength, evidence and breach.
+    type CommitmentSpec = (
+        Vec<&'static str>,
+        &'static str,
+        Kind,
+        Vec<AltSpec>,
+        Vec<AltSpec>,
+    );
+
+    fn arb_commitment() -> impl Strategy<Value = CommitmentSpec> {
         (
+            // a subset of the agreement's parties, in any order
+            Just(vec!["KGZ", "TJK", "UZB"])
+                .prop_shuffle()
+                .prop_flat_map(|p| (1..=3usize).prop_map(move |n| p[..n].to_vec())),
             prop::sample::select(vec!["any", "joint", "each"]),
             // incident is the weakest kind, not a strength to reach
             prop::sample::select(
@@ -1246,17 +1297,19 @@ pub(crate) mod tests {
             commitments in prop::collection::vec(arb_commitment(), 1..5),
             reports in prop::collection::vec((
                 prop::sample::select(Kind::ALL.to_vec()),
-                prop::sample::select(vec![vec!["KGZ"], vec!["TJK"], vec!["KGZ", "TJK"], vec!["UZB"], vec!["TJK", "UZB"]]),
+                prop::sample::subsequence(vec!["KGZ", "TJK", "UZB", "AFG"], 1..=4).prop_shuffle(),
                 prop::sample::select(vec![None, Some("0101"), Some("190"), Some("1901"), Some("04"), Some("0421")]),
                 arb_text(),
                 arb_text(),
                 prop::collection::vec(prop::sample::select(vec!["border", "Water", "x"]), 0..3),
             ), 1..8),
         ) {
-            let mut text = String::new();
-            for (i, (follow, strength, evidence, breach)) in commitments.iter().enumerate() {
+            let mut text = String::from(
+                "[agreement]\nid = \"a\"\ntitle = \"A\"\nparties = [\"KGZ\", \"TJK\", \"UZB\"]\nsigned = 2007-09-18\n",
+            );
+            for (i, (parties, follow, strength, evidence, breach)) in commitments.iter().enumerate() {
                 text.push_str(&format!(
-                    "[[commitment]]\nid = \"c{i}\"\ntitle = \"C\"\nwindow = \"1y\"\nfollow_up_by = \"{follow}\"\nmin_strength = \"{}\"\n",
+                    "[[commitment]]\nid = \"c{i}\"\ntitle = \"C\"\nwindow = \"1y\"\nparties = {parties:?}\nfollow_up_by = \"{follow}\"\nmin_strength = \"{}\"\n",
                     strength.as_str()
                 ));
                 for alt in evidence {
@@ -1266,7 +1319,9 @@ pub(crate) mod tests {
                     text.push_str(&alternative_toml("breach", alt));
                 }
             }
-            let set = rules(&text);
+            let set = RuleSet {
+                agreements: vec![load_str(Path::new("t.toml"), &text).unwrap_or_else(|e| panic!("{e:?}\n{text}"))],
+            };
             let compiled = CompiledRules::new(&set).unwrap();
             let mut scratch = Scratch::default();
             for (kind, actors, cameo, title, body, topics) in reports {
@@ -1279,9 +1334,14 @@ pub(crate) mod tests {
                     .collect();
                 got.sort_unstable();
                 let mut want = Vec::new();
-                for (i, (follow, strength, evidence, breach)) in commitments.iter().enumerate() {
-                    let mask = u64::from(actors.contains(&"KGZ")) | u64::from(actors.contains(&"TJK")) << 1;
-                    let in_scope = if *follow == "joint" { mask == 0b11 } else { mask != 0 };
+                for (i, (parties, follow, strength, evidence, breach)) in commitments.iter().enumerate() {
+                    let mask = parties
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| actors.contains(p))
+                        .fold(0u64, |m, (b, _)| m | 1 << b);
+                    let full = (1u64 << parties.len()) - 1;
+                    let in_scope = if *follow == "joint" { mask == full } else { mask != 0 };
                     let class = if breach.iter().any(|a| naive_holds(a, &r)) {
                         Class::Breach
                     } else if !evidence.iter().any(|a| naive_holds(a, &r)) {
