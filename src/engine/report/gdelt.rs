@@ -177,9 +177,33 @@ fn row(path: &Path, line: usize, text: &str, need: Option<&TextNeed>) -> Row {
 fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> usize {
     let mut n = 0;
     let mut start = 0;
-    // a loop over the bytes: with a tab every few bytes, cheaper than memchr's calls
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        if b == b'\t' {
+    // The tabs of 64 bytes at a time as the bits of a mask (a loop the compiler turns into
+    // vector compares), then each set bit: with a tab every few bytes, cheaper than a
+    // branch per byte or a memchr call per tab.
+    let bytes = text.as_bytes();
+    let mut base = 0;
+    let chunks = bytes.chunks_exact(32);
+    let tail = chunks.remainder();
+    let masks = chunks
+        .map(|c| {
+            // always 32 bytes: a fixed length is what lets the compiler compare them at once
+            let c: &[u8; 32] = c.try_into().unwrap_or(&[0; 32]);
+            let m = c
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, &b)| m | u64::from(b == b'\t') << j);
+            (m, 32)
+        })
+        .chain(std::iter::once((
+            tail.iter()
+                .enumerate()
+                .fold(0u64, |m, (j, &b)| m | u64::from(b == b'\t') << j),
+            tail.len(),
+        )));
+    for (mut mask, len) in masks {
+        while mask != 0 {
+            let i = base + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
             if let Some(slot) = columns.get_mut(n) {
                 // a tab is ASCII: both ends are character boundaries
                 *slot = text.get(start..i).unwrap_or_default();
@@ -187,6 +211,7 @@ fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> u
             n += 1;
             start = i + 1;
         }
+        base += len;
     }
     if let Some(slot) = columns.get_mut(n) {
         *slot = text.get(start..).unwrap_or_default();
@@ -557,6 +582,19 @@ mod tests {
         assert_eq!(shown.source.as_deref(), Some("GDELT 2.0"));
         assert!(shown.url.is_some());
         assert_eq!((shown.title, shown.body), (kgz.title, kgz.body));
+    }
+
+    proptest::proptest! {
+        /// Columns are cut at every tab, as `split` cuts them, at any length and position.
+        #[test]
+        fn columns_are_cut_at_every_tab(text in "[a\\t\u{e9}]{0,200}") {
+            let mut columns = [""; MAX_COLUMNS + 1];
+            let n = cut_columns(&text, &mut columns);
+            let want: Vec<&str> = text.split('\t').collect();
+            proptest::prop_assert_eq!(n, want.len());
+            let kept = n.min(MAX_COLUMNS + 1);
+            proptest::prop_assert_eq!(&columns[..kept], &want[..kept]);
+        }
     }
 
     #[test]
