@@ -299,7 +299,8 @@ impl PhraseAnchors {
 /// text replaces a search over every character.
 #[derive(Debug, Default)]
 struct WordIndex {
-    /// Phrases whose first word is followed by a sign, a space or nothing, by that word.
+    /// Phrases whose first word is followed by a sign, a space or nothing, by that word;
+    /// [`WHOLE`] marks a phrase that is that word alone (found when the word is).
     exact: HashMap<Box<str>, Vec<u32>, FnvBuild>,
     /// Phrases whose first word is a stem, by the stem.
     stems: HashMap<Box<str>, Vec<u32>, FnvBuild>,
@@ -319,13 +320,17 @@ impl WordIndex {
                 }
                 index.stems.entry(word).or_default().push(id as u32);
             } else {
-                index.exact.entry(word).or_default().push(id as u32);
+                let whole = if first == p.head.len() { WHOLE } else { 0 };
+                index.exact.entry(word).or_default().push(id as u32 | whole);
             }
         }
         index.stem_lengths.sort_unstable();
         index
     }
 }
+
+/// See [`WordIndex::exact`] (phrase ids are far below 2^31).
+const WHOLE: u32 = 1 << 31;
 
 /// Reusable per-thread buffers, so matching allocates nothing per report in the common case.
 #[derive(Debug, Default)]
@@ -691,7 +696,9 @@ impl CompiledRules {
             if let Some((ac, ids)) = &self.automaton {
                 for m in ac.find_overlapping_iter(hay.as_str()) {
                     let id = ids[m.pattern().as_usize()];
-                    self.found_at(&hay, m.start(), id, scratch);
+                    if self.phrases[id as usize].starts_at(&hay, m.start()) {
+                        self.found_at(&hay, m.start(), id, scratch);
+                    }
                 }
             }
             scratch.text = hay;
@@ -716,7 +723,11 @@ impl CompiledRules {
             let word = &hay[start..end];
             if let Some(ids) = self.words.exact.get(word) {
                 for &id in ids {
-                    self.found_at(hay, start, id, scratch);
+                    if id & WHOLE != 0 {
+                        found(id & !WHOLE, scratch);
+                    } else {
+                        self.found_at(hay, start, id, scratch);
+                    }
                 }
             }
             for &len in &self.words.stem_lengths {
@@ -729,7 +740,8 @@ impl CompiledRules {
         }
     }
 
-    /// Notes phrase `id` as found when it occurs in `hay` at byte `start`.
+    /// Notes phrase `id` as found when it occurs in `hay` at byte `start`, where a word
+    /// boundary is (or where the phrase needs none).
     fn found_at(&self, hay: &str, start: usize, id: u32, scratch: &mut Scratch) {
         if scratch.phrase_seen[id as usize] == scratch.stamp {
             return;
@@ -737,11 +749,9 @@ impl CompiledRules {
         let p = &self.phrases[id as usize];
         let end = start + p.head.len();
         if hay.as_bytes().get(start..end) == Some(p.head.as_bytes())
-            && p.starts_at(hay, start)
             && p.continues(hay, end).is_some()
         {
-            scratch.phrase_seen[id as usize] = scratch.stamp;
-            scratch.found.push(id);
+            found(id, scratch);
         }
     }
 
@@ -877,6 +887,14 @@ fn compile_alternative(
 pub fn topics_hold(any: &[String], all: &[String], report: &[String]) -> bool {
     let has = |t: &String| report.iter().any(|r| r.to_lowercase() == *t);
     (any.is_empty() || any.iter().any(has)) && all.iter().all(has)
+}
+
+/// Notes phrase `id` as found in the report being matched (once).
+fn found(id: u32, scratch: &mut Scratch) {
+    if scratch.phrase_seen[id as usize] != scratch.stamp {
+        scratch.phrase_seen[id as usize] = scratch.stamp;
+        scratch.found.push(id);
+    }
 }
 
 /// A party code as an anchor key: one party, or an unordered pair of parties.
