@@ -342,18 +342,32 @@ fn push_headline_words(url: &str, out: &mut String) -> bool {
         path
     };
     let mut any = false;
-    for piece in path.split(|c: char| !c.is_alphanumeric()) {
+    let mut push = |piece: &str| {
         if piece.is_empty()
             || piece.chars().all(char::is_numeric)
             || NOT_HEADLINE.iter().any(|w| piece.eq_ignore_ascii_case(w))
         {
-            continue;
+            return;
         }
         if any {
             out.push(' ');
         }
         out.push_str(piece);
         any = true;
+    };
+    if path.is_ascii() {
+        // the same split, by byte positions: no character decoding
+        let bytes = path.as_bytes();
+        let mut start = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if !b.is_ascii_alphanumeric() {
+                push(path.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+        }
+        push(path.get(start..).unwrap_or_default());
+    } else {
+        path.split(|c: char| !c.is_alphanumeric()).for_each(push);
     }
     any
 }
@@ -585,6 +599,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// An ASCII address is split into the same headline words as by characters.
+        #[test]
+        fn ascii_addresses_split_as_by_characters(path in "[a-zA-Z0-9/_.%-]{0,60}") {
+            let url = format!("https://example.org/{path}");
+            // the path after the host (no `?` or `#` in these), decoded
+            let decoded = percent_decode(&path);
+            let words: Vec<&str> = decoded
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|p| {
+                    !p.is_empty()
+                        && !p.chars().all(char::is_numeric)
+                        && !NOT_HEADLINE.iter().any(|w| p.eq_ignore_ascii_case(w))
+                })
+                .collect();
+            proptest::prop_assert_eq!(headline_words(&url), words.join(" "));
+        }
+
         /// Columns are cut at every tab, as `split` cuts them, at any length and position.
         #[test]
         fn columns_are_cut_at_every_tab(text in "[a\\t\u{e9}]{0,200}") {
