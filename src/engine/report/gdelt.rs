@@ -156,7 +156,7 @@ fn row(path: &Path, line: usize, text: &str, need: Option<&TextNeed>) -> Row {
     };
     let reported = cols[layout.date_added].get(..8).and_then(gdelt_date);
     Row::Report(Report {
-        id: format!("gdelt-{id}"),
+        id: ["gdelt-", id].concat(),
         date,
         actors,
         kind,
