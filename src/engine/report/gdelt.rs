@@ -177,7 +177,7 @@ fn row(path: &Path, line: usize, text: &str, need: Option<&TextNeed>) -> Row {
 fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> usize {
     let mut n = 0;
     let mut start = 0;
-    // The tabs of 64 bytes at a time as the bits of a mask (a loop the compiler turns into
+    // The tabs of 32 bytes at a time as the bits of a mask (a loop the compiler turns into
     // vector compares), then each set bit: with a tab every few bytes, cheaper than a
     // branch per byte or a memchr call per tab.
     let bytes = text.as_bytes();
@@ -185,21 +185,12 @@ fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> u
     let chunks = bytes.chunks_exact(32);
     let tail = chunks.remainder();
     let masks = chunks
+        // always 32 bytes: a fixed length is what lets the compiler compare them at once
         .map(|c| {
-            // always 32 bytes: a fixed length is what lets the compiler compare them at once
             let c: &[u8; 32] = c.try_into().unwrap_or(&[0; 32]);
-            let m = c
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (j, &b)| m | u64::from(b == b'\t') << j);
-            (m, 32)
+            (tab_mask(c), 32)
         })
-        .chain(std::iter::once((
-            tail.iter()
-                .enumerate()
-                .fold(0u64, |m, (j, &b)| m | u64::from(b == b'\t') << j),
-            tail.len(),
-        )));
+        .chain(std::iter::once((tab_mask(tail), tail.len())));
     for (mut mask, len) in masks {
         while mask != 0 {
             let i = base + mask.trailing_zeros() as usize;
@@ -217,6 +208,15 @@ fn cut_columns<'a>(text: &'a str, columns: &mut [&'a str; MAX_COLUMNS + 1]) -> u
         *slot = text.get(start..).unwrap_or_default();
     }
     n + 1
+}
+
+/// Bit `j` set where the `j`th byte is a tab (at most 64 bytes; generic, so that a
+/// fixed-length array keeps its length known to the compiler).
+fn tab_mask<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u64 {
+    bytes
+        .into_iter()
+        .enumerate()
+        .fold(0u64, |m, (j, &b)| m | u64::from(b == b'\t') << j)
 }
 
 /// A row's GLOBALEVENTID, SQLDATE, EventCode and the kind of the code, or the column
